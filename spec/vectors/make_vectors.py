@@ -1,0 +1,1401 @@
+#!/usr/bin/python3
+"""make_vectors.py - generates the Plexus v1 codec test vectors in spec/vectors/.
+
+Independent of the C codec: every vector is built here from first principles following
+spec/DECISIONS.md (frame header, stream prefix, chunking, gzip, body layout, catalogue), then
+checked against a small reference reader written in this file, and written as
+spec/vectors/NNN-slug.json plus spec/vectors/README.md. Standard library only.
+
+Run: /usr/bin/python3 spec/vectors/make_vectors.py   (re-running reproduces the files byte for
+byte; files named NNN-*.json that are no longer generated are removed).
+"""
+import json
+import os
+import re
+import struct
+import sys
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SPEC = os.path.dirname(HERE)
+
+# ------------------------------------------------------------------ constants (DECISIONS.md)
+
+VERSION = 1
+GZIP = 0x01
+MORE = 0x02
+HEADER_LEN = 16
+DEFAULTS = {"max_frame": 1 << 20, "max_message": 64 << 20, "max_partial": 16,
+            "expiry_ms": 30000, "gzip": True}
+GZIP_THRESHOLD = 1024
+GZIP_LEVEL = 6
+MAX_ATTACHMENTS = 1024
+UINT_MAX_JSON = (1 << 53) - 1
+
+with open(os.path.join(SPEC, "errors.json")) as f:
+    ERROR_CODES = {e["name"]: e["code"] for e in json.load(f)["errors"]}
+with open(os.path.join(SPEC, "messages.json")) as f:
+    CATALOGUE = {t["t"]: t for t in json.load(f)["types"]}
+
+# Provisional requirement IDs (to be aligned with SPEC.md).
+REQUIREMENTS = {
+    "TRN-1": "WebSocket binding: one binary message carries exactly one frame",
+    "TRN-2": "stream binding: u32 BE frame_len = 16 + payload length before each frame; "
+             "< 16 -> TRUNCATED, disagreeing -> LENGTH_MISMATCH, FRAME_TOO_LARGE on the header",
+    "FRM-1": "16-byte big-endian header: version, flags, reserved, msg_id, offset, length",
+    "FRM-2": "version must be 1 (BAD_VERSION)",
+    "FRM-3": "unknown flag bits and the reserved field must be 0 (RESERVED_BITS)",
+    "FRM-4": "payload length <= max_frame (FRAME_TOO_LARGE)",
+    "FRM-5": "MORE with an empty payload is EMPTY_CHUNK",
+    "FRM-6": "transport length: short -> TRUNCATED, long -> LENGTH_MISMATCH",
+    "FRM-7": "header checks in order: size, version, reserved bits, max_frame, empty chunk, "
+             "transport length",
+    "CHK-1": "an unchunked message is one frame with offset 0 and MORE clear",
+    "CHK-2": "chunks of one id have contiguous offsets from 0 (OFFSET_GAP, OFFSET_OVERLAP), "
+             "MORE on all but the last",
+    "CHK-3": "chunks of different ids may interleave; messages complete in arrival order",
+    "CHK-4": "a msg_id may be reused once its message is complete, not before",
+    "CHK-5": "the GZIP flag is the same on every chunk (FLAGS_MISMATCH)",
+    "CHK-6": "wire bytes of a message <= max_message (TOO_LARGE)",
+    "CHK-7": "at most max_partial incomplete messages (TOO_MANY_PARTIAL)",
+    "CHK-8": "an incomplete message idle for expiry_ms expires (EXPIRED)",
+    "CHK-9": "encoders cut frames so every frame but the last carries exactly max_frame bytes",
+    "GZ-1": "gzip payload is one RFC 1952 member; any valid member is accepted",
+    "GZ-2": "encoders write mtime 0, XFL 0, OS 255, no name, level 6",
+    "GZ-3": "compress only when body >= gzip_threshold and the result is strictly smaller",
+    "GZ-4": "inflated size <= max_message (TOO_LARGE)",
+    "GZ-5": "corrupt, truncated or trailing gzip data is BAD_GZIP",
+    "GZ-6": "GZIP flag when gzip is not negotiated is GZIP_NOT_NEGOTIATED",
+    "BODY-1": "body = u32 json_len | JSON | {u32 len | bytes}* (BODY_TRUNCATED)",
+    "BODY-2": "JSON text is valid UTF-8 (BAD_UTF8)",
+    "BODY-3": "JSON text is one JSON value (BAD_JSON)",
+    "BODY-4": "the JSON value is an object (NOT_OBJECT)",
+    "BODY-5": "{\"$bin\": i} refers to attachment i in [0, natt) (BAD_ATTACHMENT_REF); "
+              "$bin with other members is plain; unreferenced attachments are allowed",
+    "BODY-6": "at most 1024 attachments (TOO_MANY_ATTACHMENTS)",
+    "MSG-1": "string field t names a catalogue type (MISSING_TYPE, UNKNOWN_TYPE)",
+    "MSG-2": "required fields are present (MISSING_FIELD)",
+    "MSG-3": "fields have their catalogue types (BAD_FIELD_TYPE)",
+    "MSG-4": "enum and one_of rules (BAD_VALUE)",
+    "MSG-5": "a type is only accepted in its direction (WRONG_DIRECTION)",
+    "MSG-6": "unknown fields are ignored",
+    "MSG-7": "each catalogue type decodes (families: session, rpc, messaging, storage)",
+    "LIM-1": "defaults: max_frame 1 MiB, max_message 64 MiB, max_partial 16, expiry 30 s, "
+             "1024 attachments",
+}
+
+
+class PlxError(Exception):
+    """A decode error by registry name."""
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.name = name
+
+
+# ------------------------------------------------------------------ builders
+
+
+def header(msg_id=1, offset=0, length=0, flags=0, version=VERSION, reserved=0):
+    """The 16-byte frame header, big-endian."""
+    return struct.pack(">BBHIII", version, flags, reserved, msg_id, offset, length)
+
+
+def frame(payload, msg_id=1, offset=0, flags=0, length=None, **kw):
+    """Header + payload; length defaults to len(payload)."""
+    n = len(payload) if length is None else length
+    return header(msg_id, offset, n, flags, **kw) + payload
+
+
+def prefixed(fr, frame_len=None):
+    """A stream-binding frame: u32 BE frame_len then the frame."""
+    return struct.pack(">I", len(fr) if frame_len is None else frame_len) + fr
+
+
+def J(obj):
+    """Compact JSON text as UTF-8 bytes (keys in insertion order, like cJSON's printer)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def body(json_text, atts=()):
+    """u32 json_len | JSON text | {u32 len | bytes}*."""
+    out = struct.pack(">I", len(json_text)) + json_text
+    for a in atts:
+        out += struct.pack(">I", len(a)) + a
+    return out
+
+
+def gzip_member(data, mtime=0, xfl=0, os_byte=255, name=None):
+    """One RFC 1952 member: what zlib's deflateInit2(level 6, windowBits 31) with a header of
+    mtime 0, OS 255 and no name writes, built from raw deflate + CRC-32 + ISIZE."""
+    flg = 0x08 if name is not None else 0
+    out = bytes([0x1F, 0x8B, 8, flg]) + struct.pack("<I", mtime) + bytes([xfl, os_byte])
+    if name is not None:
+        out += name + b"\0"
+    c = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
+    out += c.compress(data) + c.flush()
+    return out + struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
+
+
+def chunks(payload, msg_id, sizes, flags=0):
+    """Frames carrying payload cut into pieces of the given sizes (the last takes the rest)."""
+    frames, off = [], 0
+    for i, n in enumerate(sizes + [None]):
+        piece = payload[off:] if n is None else payload[off:off + n]
+        last = n is None
+        frames.append(frame(piece, msg_id, off, flags | (0 if last else MORE)))
+        off += len(piece)
+    return frames
+
+
+def cut(payload, msg_id, max_frame, flags=0):
+    """Encoder framing: every frame but the last carries exactly max_frame bytes."""
+    n = max(1, (len(payload) + max_frame - 1) // max_frame)
+    return chunks(payload, msg_id, [max_frame] * (n - 1), flags)
+
+
+def check_encodable(obj):
+    """Encode vectors stay where every cJSON printer agrees: ASCII, no escapes, small ints."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            check_encodable(k)
+            check_encodable(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            check_encodable(v)
+    elif isinstance(obj, str):
+        assert all(0x20 <= ord(c) < 0x7F and c not in '"\\' for c in obj), obj
+    elif isinstance(obj, bool) or obj is None:
+        pass
+    else:
+        assert isinstance(obj, int) and abs(obj) < 10 ** 15, obj
+
+
+def encode(obj, atts=(), msg_id=1, max_frame=DEFAULTS["max_frame"], gzip=True,
+           threshold=GZIP_THRESHOLD, stream=False):
+    """The reference encoder. Returns (input elements, encode object)."""
+    check_encodable(obj)
+    text = J(obj)
+    b = body(text, atts)
+    payload, flags = b, 0
+    if gzip and len(b) >= threshold:
+        z = gzip_member(b)
+        if len(z) < len(b):
+            payload, flags = z, GZIP
+    frames = cut(payload, msg_id, max_frame, flags)
+    if stream:
+        frames = [prefixed(f) for f in frames]
+    enc = {"msg_id": msg_id, "max_frame": max_frame, "gzip": gzip, "gzip_threshold": threshold,
+           "json_text": text.decode("ascii")}
+    return frames, enc
+
+
+class Rng:
+    """xorshift32: deterministic pseudo-random bytes."""
+
+    def __init__(self, seed):
+        self.s = seed
+
+    def byte(self):
+        s = self.s
+        s ^= (s << 13) & 0xFFFFFFFF
+        s ^= s >> 17
+        s ^= (s << 5) & 0xFFFFFFFF
+        self.s = s
+        return s & 0xFF
+
+    def bytes(self, n):
+        return bytes(self.byte() for _ in range(n))
+
+    def hexchars(self, n):
+        return bytes(b"0123456789abcdef"[self.byte() & 15] for _ in range(n))
+
+
+# ------------------------------------------------------------------ reference reader
+
+
+def inflate(data, bound):
+    d = zlib.decompressobj(31)
+    try:
+        out = d.decompress(data, bound + 1)
+    except zlib.error:
+        raise PlxError("BAD_GZIP")
+    if len(out) > bound:
+        raise PlxError("TOO_LARGE")
+    if not d.eof or d.unused_data or d.unconsumed_tail:
+        raise PlxError("BAD_GZIP")
+    return out
+
+
+def reject_constant(name):
+    raise ValueError(name)
+
+
+def check_refs(v, natt):
+    if isinstance(v, dict):
+        if list(v.keys()) == ["$bin"]:
+            i = v["$bin"]
+            if not (isinstance(i, int) and not isinstance(i, bool) and 0 <= i < natt):
+                raise PlxError("BAD_ATTACHMENT_REF")
+            return
+        for x in v.values():
+            check_refs(x, natt)
+    elif isinstance(v, list):
+        for x in v:
+            check_refs(x, natt)
+
+
+def body_decode(b):
+    if len(b) < 4:
+        raise PlxError("BODY_TRUNCATED")
+    (jl,) = struct.unpack(">I", b[:4])
+    if jl > len(b) - 4:
+        raise PlxError("BODY_TRUNCATED")
+    text, pos, atts = b[4:4 + jl], 4 + jl, []
+    while pos < len(b):
+        if len(b) - pos < 4:
+            raise PlxError("BODY_TRUNCATED")
+        (n,) = struct.unpack(">I", b[pos:pos + 4])
+        if n > len(b) - pos - 4:
+            raise PlxError("BODY_TRUNCATED")
+        atts.append(b[pos + 4:pos + 4 + n])
+        pos += 4 + n
+    try:
+        s = text.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PlxError("BAD_UTF8")
+    try:
+        obj = json.loads(s, parse_constant=reject_constant)
+    except ValueError:
+        raise PlxError("BAD_JSON")
+    if not isinstance(obj, dict):
+        raise PlxError("NOT_OBJECT")
+    if len(atts) > MAX_ATTACHMENTS:
+        raise PlxError("TOO_MANY_ATTACHMENTS")
+    check_refs(obj, len(atts))
+    return obj, atts
+
+
+def is_uint(v):
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= UINT_MAX_JSON
+
+
+def is_bytes(v):
+    return isinstance(v, str) or (isinstance(v, dict) and list(v.keys()) == ["$bin"])
+
+
+def type_ok(typ, v):
+    if typ == "string":
+        return isinstance(v, str)
+    if typ == "uint":
+        return is_uint(v)
+    if typ == "bool":
+        return isinstance(v, bool)
+    if typ == "number":
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if typ == "object":
+        return isinstance(v, dict)
+    if typ == "array":
+        return isinstance(v, list)
+    if typ == "any":
+        return True
+    if typ == "strings":
+        return isinstance(v, list) and all(isinstance(x, str) for x in v)
+    if typ == "bytes":
+        return is_bytes(v)
+    if typ == "argv":
+        return isinstance(v, list) and len(v) > 0 and all(is_bytes(x) for x in v)
+    if typ == "argvs":
+        return isinstance(v, list) and len(v) > 0 and all(type_ok("argv", x) for x in v)
+    if typ == "error":
+        return (isinstance(v, dict) and is_uint(v.get("code")) and
+                isinstance(v.get("name"), str) and isinstance(v.get("message"), str))
+    raise AssertionError(typ)
+
+
+def validate(obj, direction):
+    t = obj.get("t")
+    if not isinstance(t, str):
+        raise PlxError("MISSING_TYPE")
+    spec = CATALOGUE.get(t)
+    if spec is None:
+        raise PlxError("UNKNOWN_TYPE")
+    if spec["dir"] not in ("both", direction):
+        raise PlxError("WRONG_DIRECTION")
+    for f in spec["fields"]:
+        if f["required"] and f["name"] not in obj:
+            raise PlxError("MISSING_FIELD")
+    for f in spec["fields"]:
+        if f["name"] in obj and not type_ok(f["type"], obj[f["name"]]):
+            raise PlxError("BAD_FIELD_TYPE")
+    for f in spec["fields"]:
+        if "enum" in f and f["name"] in obj and obj[f["name"]] not in f["enum"]:
+            raise PlxError("BAD_VALUE")
+    if "one_of" in spec and sum(1 for n in spec["one_of"] if n in obj) != 1:
+        raise PlxError("BAD_VALUE")
+
+
+class Reader:
+    """Frames (or stream bytes) in, messages out; raises PlxError at the first error."""
+
+    def __init__(self, limits, direction):
+        self.lim = dict(DEFAULTS, **limits)
+        self.dir = direction
+        self.partial = {}  # msg_id -> [bytearray, gzip flag, last_ms]
+        self.out = []
+
+    def header(self, b):
+        version, flags, reserved, msg_id, offset, length = struct.unpack(">BBHIII", b[:16])
+        if version != VERSION:
+            raise PlxError("BAD_VERSION")
+        if flags & ~(GZIP | MORE) or reserved:
+            raise PlxError("RESERVED_BITS")
+        if length > self.lim["max_frame"]:
+            raise PlxError("FRAME_TOO_LARGE")
+        if flags & MORE and length == 0:
+            raise PlxError("EMPTY_CHUNK")
+        return flags, msg_id, offset, length
+
+    def ws(self, data, now):
+        if len(data) < HEADER_LEN:
+            raise PlxError("TRUNCATED")
+        flags, msg_id, offset, length = self.header(data)
+        if len(data) < HEADER_LEN + length:
+            raise PlxError("TRUNCATED")
+        if len(data) > HEADER_LEN + length:
+            raise PlxError("LENGTH_MISMATCH")
+        self.assemble(flags, msg_id, offset, data[HEADER_LEN:], now)
+
+    def stream(self, data, now):
+        pos = 0
+        while len(data) - pos >= 4:
+            (flen,) = struct.unpack(">I", data[pos:pos + 4])
+            if flen < HEADER_LEN:
+                raise PlxError("TRUNCATED")
+            if len(data) - pos - 4 < HEADER_LEN:
+                return
+            flags, msg_id, offset, length = self.header(data[pos + 4:pos + 4 + HEADER_LEN])
+            if flen != HEADER_LEN + length:
+                raise PlxError("LENGTH_MISMATCH")
+            if len(data) - pos - 4 < flen:
+                return
+            fr = data[pos + 4:pos + 4 + flen]
+            pos += 4 + flen
+            self.assemble(flags, msg_id, offset, fr[HEADER_LEN:], now)
+
+    def assemble(self, flags, msg_id, offset, payload, now):
+        lim = self.lim
+        for mid, p in self.partial.items():
+            if now - p[2] > lim["expiry_ms"]:
+                raise PlxError("EXPIRED")
+        gz = bool(flags & GZIP)
+        p = self.partial.get(msg_id)
+        if p is None:
+            if offset != 0:
+                raise PlxError("OFFSET_GAP")
+            if gz and not lim["gzip"]:
+                raise PlxError("GZIP_NOT_NEGOTIATED")
+            if len(payload) > lim["max_message"]:
+                raise PlxError("TOO_LARGE")
+            if flags & MORE:
+                if len(self.partial) >= lim["max_partial"]:
+                    raise PlxError("TOO_MANY_PARTIAL")
+                self.partial[msg_id] = [bytearray(payload), gz, now]
+                return
+            wire = bytes(payload)
+        else:
+            if offset > len(p[0]):
+                raise PlxError("OFFSET_GAP")
+            if offset < len(p[0]):
+                raise PlxError("OFFSET_OVERLAP")
+            if gz != p[1]:
+                raise PlxError("FLAGS_MISMATCH")
+            if len(p[0]) + len(payload) > lim["max_message"]:
+                raise PlxError("TOO_LARGE")
+            p[0] += payload
+            p[2] = now
+            if flags & MORE:
+                return
+            wire = bytes(p[0])
+            del self.partial[msg_id]
+        b = inflate(wire, lim["max_message"]) if gz else wire
+        obj, atts = body_decode(b)
+        validate(obj, self.dir)
+        self.out.append((obj, atts))
+
+
+def run(v):
+    """Runs a vector through the reference reader: (messages, error name or None)."""
+    r = Reader(v.get("limits", {}), v["dir"])
+    inputs = [bytes.fromhex(h) for h in v["input"]]
+    now = v.get("now_ms", [0] * len(inputs))
+    try:
+        if v["binding"] == "stream":
+            r.stream(b"".join(inputs), 0)
+        else:
+            for data, t in zip(inputs, now):
+                r.ws(data, t)
+    except PlxError as e:
+        return r.out, e.name
+    return r.out, None
+
+
+# ------------------------------------------------------------------ descriptions
+
+FLAG_NAMES = {GZIP: "GZIP", MORE: "MORE"}
+
+
+def describe_frame(b):
+    if len(b) < HEADER_LEN:
+        return "%d bytes only (%s): shorter than a header" % (len(b), b.hex() or "empty")
+    version, flags, reserved, msg_id, offset, length = struct.unpack(">BBHIII", b[:16])
+    names = [n for bit, n in FLAG_NAMES.items() if flags & bit]
+    if flags & ~(GZIP | MORE):
+        names.append("unknown 0x%02x" % (flags & ~(GZIP | MORE)))
+    s = ("version %02x, flags %02x (%s), reserved %04x, msg_id %08x (%d), offset %08x (%d), "
+         "length %08x (%d)" % (version, flags, "|".join(names) or "none", reserved, msg_id,
+                               msg_id, offset, offset, length, length))
+    pay = b[16:]
+    s += "; %d payload bytes" % len(pay)
+    if flags == 0 and offset == 0 and len(pay) == length and version == VERSION:
+        s += describe_body(pay)
+    elif flags == MORE and offset == 0 and len(pay) >= 4:
+        (jl,) = struct.unpack(">I", pay[:4])
+        s += ", the body's first bytes: json_len %08x (%d)" % (jl, jl)
+    elif flags & GZIP and offset == 0 and pay[:2] == b"\x1f\x8b":
+        s += " starting with a gzip header (1f 8b 08 ...)"
+    return s
+
+
+def describe_body(b):
+    if len(b) < 4:
+        return ": body shorter than its json_len prefix"
+    (jl,) = struct.unpack(">I", b[:4])
+    s = ": body json_len %08x (%d)" % (jl, jl)
+    if jl > len(b) - 4:
+        return s + " beyond the end of the body"
+    text = b[4:4 + jl]
+    shown = text if len(text) <= 120 else text[:117] + b"..."
+    s += ", JSON %s" % shown.decode("utf-8", "backslashreplace")
+    pos, k = 4 + jl, 0
+    while pos < len(b) and k < 3:
+        if len(b) - pos < 4:
+            return s + ", then %d bytes: a cut attachment prefix" % (len(b) - pos)
+        (n,) = struct.unpack(">I", b[pos:pos + 4])
+        s += ", attachment %d: len %08x (%d)" % (k, n, n)
+        if n > len(b) - pos - 4:
+            return s + " but only %d bytes follow" % (len(b) - pos - 4)
+        pos += 4 + n
+        k += 1
+    if pos < len(b):
+        s += ", ... (more attachments)"
+    return s
+
+
+def describe(v):
+    inputs = [bytes.fromhex(h) for h in v["input"]]
+    parts = []
+    if v["binding"] == "stream":
+        data, pos, k = b"".join(inputs), 0, 0
+        while pos + 4 <= len(data) and k < 3:
+            (flen,) = struct.unpack(">I", data[pos:pos + 4])
+            fr = data[pos + 4:pos + 4 + max(flen, HEADER_LEN)]
+            parts.append("stream frame %d: frame_len %08x (%d), %s" %
+                         (k + 1, flen, flen, describe_frame(fr)))
+            pos += 4 + max(flen, HEADER_LEN)
+            k += 1
+    else:
+        for k, b in enumerate(inputs[:3]):
+            parts.append("message %d: %s" % (k + 1, describe_frame(b)))
+    more = len(inputs) - 3 if v["binding"] == "websocket" and len(inputs) > 3 else 0
+    if more:
+        parts.append("(%d more WebSocket messages)" % more)
+    return " ".join(p + "." for p in parts)
+
+
+# ------------------------------------------------------------------ vector registry
+
+VECTORS = []
+
+
+def M(obj, atts=()):
+    return (obj, list(atts))
+
+
+def vec(slug, summary, reqs, inputs, msgs=(), error=None, binding="websocket", limits=None,
+        direction="c2s", now=None, enc=None):
+    assert re.fullmatch(r"[a-z0-9-]+", slug), slug
+    for r in reqs:
+        assert r in REQUIREMENTS, r
+    v = {"name": slug, "requirements": list(reqs), "binding": binding,
+         "limits": dict(limits or {}), "dir": direction,
+         "input": [b.hex() for b in inputs]}
+    for k, val in v["limits"].items():
+        assert k in DEFAULTS and val != DEFAULTS[k], (slug, k)
+    if now is not None:
+        assert len(now) == len(inputs) and binding == "websocket"
+        v["now_ms"] = list(now)
+    exp = {"messages": [{"json": o, "attachments": [a.hex() for a in atts]} for o, atts in msgs]}
+    if error:
+        exp["error"] = error
+        exp["code"] = ERROR_CODES[error]
+    v["expect"] = exp
+    if enc is not None:
+        assert not error and len(msgs) == 1
+        v["encode"] = enc
+    v["description"] = summary + " Bytes: " + describe(v)
+    # Self-check: the reference reader must agree with what the vector states.
+    got, err = run(v)
+    assert err == error, (slug, err, error)
+    assert [(o, a) for o, a in got] == [(o, list(a)) for o, a in msgs], (slug, got)
+    if enc is not None:
+        assert "limits" not in v or v["limits"].get("max_frame", DEFAULTS["max_frame"]) >= \
+            enc["max_frame"]
+        assert json.loads(enc["json_text"]) == msgs[0][0]
+    VECTORS.append(v)
+
+
+def ws_msg(obj, atts=(), msg_id=1, flags=0):
+    return frame(body(J(obj), atts), msg_id, 0, flags)
+
+
+# ------------------------------------------------------------------ valid vectors
+
+
+def valid_basic():
+    ping = {"t": "ping"}
+    fr, enc = encode(ping)
+    vec("minimal-ping", "The smallest useful message: {\"t\":\"ping\"}, one unchunked frame, "
+        "msg_id 1, no attachments.", ["FRM-1", "CHK-1", "BODY-1", "TRN-1"], fr, [M(ping)],
+        enc=enc)
+
+    pong = {"t": "pong", "n": 42}
+    fr, enc = encode(pong, msg_id=7)
+    vec("pong-with-n", "pong with n 42, msg_id 7.", ["FRM-1", "CHK-1", "MSG-7"], fr, [M(pong)],
+        enc=enc)
+
+    hello = {"t": "hello", "version": 1, "name": "sensor-1", "groups": ["lab", "floor-2"],
+             "presence": True, "max_frame": 65536, "max_message": 1048576, "gzip": True,
+             "gzip_threshold": 2048, "agent": "plexus-vectors/1"}
+    fr, enc = encode(hello)
+    vec("hello-full", "A hello with every optional field a client usually sets.",
+        ["MSG-7", "BODY-1"], fr, [M(hello)], enc=enc)
+
+    welcome = {"t": "welcome", "version": 1, "name": "sensor-1", "server": "plexus-server/1.0",
+               "max_frame": 65536, "max_message": 1048576, "gzip": True,
+               "gzip_threshold": 2048, "ping_interval_ms": 20000, "call_timeout_ms": 30000,
+               "history": 0, "features": ["history"]}
+    fr, enc = encode(welcome)
+    vec("welcome-s2c", "A welcome as a client receives it (dir s2c).", ["MSG-7", "MSG-5"], fr,
+        [M(welcome)], direction="s2c", enc=enc)
+
+    call = {"t": "call", "id": 1, "route": "math.add", "args": {"a": 1, "b": 2},
+            "timeout_ms": 5000}
+    fr, enc = encode(call, msg_id=2)
+    vec("call-with-args", "An RPC call with object args and a timeout.", ["MSG-7"], fr,
+        [M(call)], enc=enc)
+
+    rep = {"t": "reply", "id": 1, "result": {"sum": 3, "ok": True, "list": [1, 2, None]}}
+    fr, enc = encode(rep, msg_id=3)
+    vec("reply-result", "A reply carrying a result.", ["MSG-7", "MSG-4"], fr, [M(rep)],
+        enc=enc)
+
+    rep = {"t": "reply", "id": 2, "error": {"code": 701, "name": "UNKNOWN_ROUTE",
+                                            "message": "no client serves this route"}}
+    fr, enc = encode(rep, msg_id=4)
+    vec("reply-error", "A reply carrying an error object (code, name, message).",
+        ["MSG-7", "MSG-4"], fr, [M(rep)], enc=enc)
+
+    send = {"t": "send", "id": 3, "to": "group:lab", "event": "temp", "data": [20, -1, 22],
+            "echo": True}
+    fr, enc = encode(send, msg_id=5)
+    vec("send-group", "A send to a group with an id and echo.", ["MSG-7"], fr, [M(send)],
+        enc=enc)
+
+    ev = {"t": "event", "from": "sensor-1", "to": "group:lab", "event": "temp",
+          "data": None, "seq": 7}
+    fr, enc = encode(ev, msg_id=6)
+    vec("event-s2c", "An event delivery as a client receives it (dir s2c).", ["MSG-7"], fr,
+        [M(ev)], direction="s2c", enc=enc)
+
+    cmd = {"t": "cmd", "id": 4, "argv": ["SET", "blob", {"$bin": 0}]}
+    att = bytes(range(256))
+    fr, enc = encode(cmd, [att], msg_id=8)
+    vec("cmd-bin-argv", "A storage command whose value argument is attachment 0 (256 bytes "
+        "00..ff).", ["MSG-7", "BODY-5"], fr, [M(cmd, [att])], enc=enc)
+
+    pipe = {"t": "pipeline", "id": 5, "cmds": [["SET", "a", "1"], ["INCR", "a"],
+                                              ["GET", {"$bin": 0}]], "atomic": True}
+    fr, enc = encode(pipe, [b"a"], msg_id=9)
+    vec("pipeline-atomic", "An atomic pipeline of three commands, one naming its key by "
+        "attachment.", ["MSG-7", "BODY-5"], fr, [M(pipe, [b"a"])], enc=enc)
+
+    c2s = [
+        M({"t": "hello", "version": 1}),
+        M({"t": "register", "id": 1, "routes": ["math.add", "math.mul"]}),
+        M({"t": "unregister", "id": 2, "routes": ["math.mul"]}),
+        M({"t": "call_all", "id": 3, "route": "status", "group": "lab", "args": [],
+           "timeout_ms": 1000}),
+        M({"t": "join", "id": 4, "group": "lab"}),
+        M({"t": "leave", "id": 5, "group": "lab"}),
+        M({"t": "rename", "id": 6, "name": "sensor-2"}),
+        M({"t": "watch", "id": 7, "pattern": "user:*"}),
+        M({"t": "unwatch", "id": 8, "pattern": {"$bin": 0}}, [b"user:*"]),
+        M({"t": "adapt", "id": 9, "key": {"$bin": 0}}, [b"\x00key\xff"]),
+        M({"t": "unadapt", "id": 10, "key": "k"}),
+        M({"t": "error", "code": 707, "name": "UNKNOWN_CALL", "message": "late", "re": 3}),
+        M({"t": "reply", "id": 11, "result": None}),
+        M({"t": "bye", "reason": "done"}),
+    ]
+    vec("catalogue-tour-c2s", "Every other client-to-server type, one WebSocket message each, "
+        "msg_ids 1..14.", ["MSG-7", "TRN-1"],
+        [ws_msg(o, a, i + 1) for i, (o, a) in enumerate(c2s)], c2s)
+
+    s2c = [
+        M({"t": "presence", "kind": "join", "name": "sensor-1", "groups": ["lab"]}),
+        M({"t": "presence", "kind": "rename", "name": "b", "old": "a"}),
+        M({"t": "change", "key": {"$bin": 0}, "op": "set", "by": "sensor-1",
+           "pattern": "*"}, [b"\xfe\xff"]),
+        M({"t": "read", "id": 12, "key": "cfg", "argv": ["HGET", "cfg", {"$bin": 0}],
+           "timeout_ms": 900}, [b"field"]),
+        M({"t": "call", "id": 99, "route": "math.add", "args": [1, 2], "from": "caller",
+           "timeout_ms": 29000}),
+        M({"t": "error", "code": 702, "name": "UNKNOWN_CLIENT", "message": "no client x"}),
+        M({"t": "ping", "n": 3}),
+    ]
+    vec("catalogue-tour-s2c", "Server-to-client types (presence, change, read, call, error, "
+        "ping), msg_ids 1..7.", ["MSG-7", "MSG-5"],
+        [ws_msg(o, a, i + 1) for i, (o, a) in enumerate(s2c)], s2c, direction="s2c")
+
+
+def valid_chunking():
+    rng = Rng(1)
+    send = {"t": "send", "to": "client:bob", "event": "blob", "data": {"$bin": 0}}
+    att = rng.bytes(800)
+    fr, enc = encode(send, [att], msg_id=10, max_frame=512, gzip=False)
+    assert len(fr) == 2
+    vec("chunked-2-frames", "A message of %d body bytes cut into 2 frames at max_frame 512 "
+        "(512 + rest), MORE on the first." % (len(body(J(send), [att]))),
+        ["CHK-2", "CHK-9", "FRM-1"], fr, [M(send, [att])], limits={"max_frame": 512}, enc=enc)
+
+    att = rng.bytes(2300)
+    fr, enc = encode(send, [att], msg_id=11, max_frame=512, gzip=False)
+    assert len(fr) == 5
+    vec("chunked-5-frames", "A message cut into 5 frames at max_frame 512: offsets 0, 512, "
+        "1024, 1536, 2048.", ["CHK-2", "CHK-9"], fr, [M(send, [att])],
+        limits={"max_frame": 512}, enc=enc)
+
+    text = J(send)
+    att = rng.bytes(1024 - 8 - len(text))
+    fr, enc = encode(send, [att], msg_id=12, max_frame=512, gzip=False)
+    assert len(fr) == 2 and len(fr[1]) == 16 + 512
+    vec("chunked-exact-multiple", "A 1024-byte body at max_frame 512: exactly two full frames, "
+        "no empty third frame.", ["CHK-9", "FRM-5"], fr, [M(send, [att])],
+        limits={"max_frame": 512}, enc=enc)
+
+    att = rng.bytes(512 - 8 - len(text))
+    fr, enc = encode(send, [att], msg_id=13, max_frame=512, gzip=False)
+    assert len(fr) == 1 and len(fr[0]) == 16 + 512
+    vec("max-frame-exact", "A single frame whose payload is exactly max_frame (512).",
+        ["FRM-4", "CHK-9"], fr, [M(send, [att])], limits={"max_frame": 512}, enc=enc)
+
+    fr, enc = encode({"t": "ping", "n": 1}, msg_id=0xFFFFFFFF)
+    vec("msg-id-max", "msg_id 0xFFFFFFFF is an ordinary id.", ["FRM-1"], fr,
+        [M({"t": "ping", "n": 1})], enc=enc)
+
+    fr, enc = encode({"t": "ping", "n": 2}, msg_id=0)
+    vec("msg-id-zero", "msg_id 0 is an ordinary id.", ["FRM-1"], fr,
+        [M({"t": "ping", "n": 2})], enc=enc)
+
+    # Interleaving: A in 3 chunks, B in 2, order A0 B0 A1 B1 A2; B completes first.
+    a_obj = {"t": "send", "to": "all", "event": "a", "data": {"$bin": 0}}
+    b_obj = {"t": "send", "to": "all", "event": "b", "data": {"$bin": 0}}
+    a_att, b_att = rng.bytes(1200), rng.bytes(700)
+    fa = cut(body(J(a_obj), [a_att]), 21, 512)
+    fb = cut(body(J(b_obj), [b_att]), 22, 512)
+    assert len(fa) == 3 and len(fb) == 2
+    vec("interleaved-two", "Two chunked messages interleaved: A0 B0 A1 B1 A2 (A = msg_id 21, "
+        "3 frames; B = msg_id 22, 2 frames). B completes first.", ["CHK-3", "CHK-2"],
+        [fa[0], fb[0], fa[1], fb[1], fa[2]], [M(b_obj, [b_att]), M(a_obj, [a_att])],
+        limits={"max_frame": 512})
+
+    p = {"t": "ping", "n": 5}
+    f1 = cut(body(J(a_obj), [a_att]), 1, 512)
+    vec("interleaved-with-single", "A single-frame message (msg_id 2) between the chunks of a "
+        "chunked one (msg_id 1) is delivered at once.", ["CHK-3", "CHK-1"],
+        [f1[0], ws_msg(p, msg_id=2)] + f1[1:],
+        [M(p), M(a_obj, [a_att])], limits={"max_frame": 512})
+
+    c = {"t": "call", "id": 1, "route": "r", "args": {"$bin": 0}}
+    catt = rng.bytes(600)
+    fc = cut(body(J(c), [catt]), 9, 512)
+    vec("id-reuse-after-completion", "msg_id 9 carries a 2-chunk message, then a single-frame "
+        "message, then another 2-chunk message: reuse after completion is allowed.",
+        ["CHK-4"], fc + [ws_msg(p, msg_id=9)] + fc, [M(c, [catt]), M(p), M(c, [catt])],
+        limits={"max_frame": 512})
+
+    b = body(J(c), [catt])
+    fr = chunks(b, 4, [len(b)])
+    assert len(fr[1]) == 16
+    vec("final-empty-chunk", "The last chunk (MORE clear) may be empty: chunk 1 carries the "
+        "whole body with MORE, chunk 2 has length 0 at offset = body length.",
+        ["CHK-2", "FRM-5"], fr, [M(c, [catt])])
+
+    fr = chunks(b, 5, [1, 2, 3, 100])
+    vec("uneven-chunks", "A sender may cut chunks smaller than max_frame and of uneven sizes "
+        "(1, 2, 3, 100, rest).", ["CHK-2"], fr, [M(c, [catt])])
+
+    pa = chunks(body(J({"t": "ping", "n": 1})), 1, [3])
+    pb = chunks(body(J({"t": "ping", "n": 2})), 2, [3])
+    vec("max-partial-boundary", "max_partial 2: with 2 incomplete messages, a third message "
+        "that is complete in one frame is accepted; then both complete.", ["CHK-7"],
+        [pa[0], pb[0], ws_msg({"t": "ping", "n": 3}, msg_id=3), pb[1], pa[1]],
+        [M({"t": "ping", "n": 3}), M({"t": "ping", "n": 2}), M({"t": "ping", "n": 1})],
+        limits={"max_partial": 2})
+
+    fr = chunks(body(J({"t": "ping", "n": 4})), 6, [4, 4])
+    vec("expiry-counts-idle-time", "expiry_ms 1000 counts idle time per message: chunks at "
+        "0, 900 and 1800 ms (total above 1000, each gap below).", ["CHK-8"], fr,
+        [M({"t": "ping", "n": 4})], limits={"expiry_ms": 1000}, now=[0, 900, 1800])
+
+
+def valid_gzip():
+    rng = Rng(2)
+    data = {"t": "send", "to": "all", "event": "series",
+            "data": [i * 3 % 97 for i in range(400)]}
+    fr, enc = encode(data, msg_id=30)
+    assert len(fr) == 1 and fr[0][1] == GZIP
+    vec("gzip-unchunked", "A compressible body over the 1024 threshold, gzipped into one "
+        "frame (flags GZIP).", ["GZ-1", "GZ-2", "GZ-3"], fr, [M(data)], enc=enc)
+
+    send = {"t": "send", "to": "all", "event": "hex", "data": {"$bin": 0}}
+    att = rng.hexchars(3000)
+    fr, enc = encode(send, [att], msg_id=31, max_frame=512)
+    assert len(fr) >= 3 and all(f[1] & GZIP for f in fr)
+    vec("gzip-chunked", "A gzipped body whose gzip stream spans %d frames at max_frame 512: "
+        "GZIP on every frame, offsets index the gzip stream." % len(fr),
+        ["GZ-1", "GZ-2", "CHK-5", "CHK-9"], fr, [M(send, [att])], limits={"max_frame": 512},
+        enc=enc)
+
+    text = J(send)
+    att = b"A" * (1024 - 8 - len(text))
+    fr, enc = encode(send, [att], msg_id=32)
+    assert fr[0][1] == GZIP
+    vec("gzip-at-threshold", "A body of exactly gzip_threshold (1024) bytes is compressed.",
+        ["GZ-3"], fr, [M(send, [att])], enc=enc)
+
+    att = b"A" * (1023 - 8 - len(text))
+    fr, enc = encode(send, [att], msg_id=33)
+    assert fr[0][1] == 0
+    vec("gzip-below-threshold", "A compressible body of 1023 bytes (threshold 1024) is sent "
+        "uncompressed.", ["GZ-3"], fr, [M(send, [att])], enc=enc)
+
+    att = rng.bytes(1500)
+    fr, enc = encode(send, [att], msg_id=34)
+    assert fr[0][1] == 0
+    vec("gzip-not-smaller", "A random (incompressible) body over the threshold is sent "
+        "uncompressed because gzip would not make it smaller.", ["GZ-3"], fr,
+        [M(send, [att])], enc=enc)
+
+    att = b"B" * 3000
+    fr, enc = encode(send, [att], msg_id=35, gzip=False)
+    assert fr[0][1] == 0
+    vec("gzip-off-encoder", "With gzip off the encoder never compresses, even a very "
+        "compressible body.", ["GZ-3"], fr, [M(send, [att])], enc=enc)
+
+    att = b"C" * 200
+    fr, enc = encode(send, [att], msg_id=36, threshold=100)
+    assert fr[0][1] == GZIP
+    vec("gzip-low-threshold", "gzip_threshold 100: a 270-byte compressible body is "
+        "compressed.", ["GZ-3"], fr, [M(send, [att])], enc=enc)
+
+    p = {"t": "ping", "n": 8}
+    z = gzip_member(body(J(p)), mtime=0x5F5E1000, xfl=2, os_byte=3, name=b"msg.bin")
+    vec("gzip-header-with-name", "A decoder accepts any valid RFC 1952 member: this one has "
+        "FNAME \"msg.bin\", an mtime, XFL 2 and OS 3 (and is larger than the body).",
+        ["GZ-1"], [frame(z, 3, 0, GZIP)], [M(p)])
+
+    big = {"t": "send", "to": "all", "event": "z", "data": {"$bin": 0}}
+    att = bytes(65536 - 8 - len(J(big)))
+    b = body(J(big), [att])
+    assert len(b) == 65536
+    vec("gzip-inflates-to-max-message", "max_message 65536: a gzip payload inflating to "
+        "exactly 65536 bytes is accepted.", ["GZ-4"], [frame(gzip_member(b), 1, 0, GZIP)],
+        [M(big, [att])], limits={"max_message": 65536})
+
+    fr, enc = encode(data, msg_id=40, max_frame=512, stream=True)
+    vec("stream-gzip", "Stream binding: a gzipped message, each frame preceded by its "
+        "frame_len.", ["TRN-2", "GZ-1"], fr, [M(data)], binding="stream",
+        limits={"max_frame": 512}, enc=enc)
+
+
+def valid_body():
+    rng = Rng(3)
+    s = {"t": "send", "to": "all", "event": "multi",
+         "data": {"x": {"$bin": 0}, "list": [{"$bin": 1}, {"$bin": 2}]}}
+    atts = [b"first", rng.bytes(40), b"\x00\x00\x00\x00"]
+    fr, enc = encode(s, atts, msg_id=50)
+    vec("attachments-several", "Three attachments referenced from nested places.",
+        ["BODY-1", "BODY-5"], fr, [M(s, atts)], enc=enc)
+
+    s = {"t": "send", "to": "all", "event": "empty", "data": {"$bin": 0}}
+    fr, enc = encode(s, [b""], msg_id=51)
+    vec("attachment-empty", "An attachment of length 0 (prefix 00000000, no bytes).",
+        ["BODY-1", "BODY-5"], fr, [M(s, [b""])], enc=enc)
+
+    s = {"t": "send", "to": "all", "event": "deep",
+         "data": [[{"a": [{"$bin": 1}]}], {"b": {"c": {"d": {"$bin": 0}}}}]}
+    atts = [b"zero", b"one", b"unreferenced"]
+    vec("bin-nested-and-unreferenced", "$bin references nested in arrays and objects; the "
+        "third attachment is not referenced (allowed).", ["BODY-5"],
+        [ws_msg(s, atts, 52)], [M(s, atts)])
+
+    s = {"t": "send", "to": "all", "event": "plain", "data": {"$bin": 5, "note": "x"}}
+    fr, enc = encode(s, msg_id=53)
+    vec("bin-with-other-members", "An object with \"$bin\" and other members is a plain "
+        "object, not a reference (no attachments at all).", ["BODY-5"], fr, [M(s)], enc=enc)
+
+    s = {"t": "send", "to": "group:caf\u00e9", "event": "\u00fcn\u00efc\u00f8d\u00e9",
+         "data": "\u65e5\u672c\u8a9e \U0001F600 \u2713"}
+    vec("utf8-multibyte", "Raw (unescaped) UTF-8 of 2, 3 and 4 bytes in JSON strings.",
+        ["BODY-2"], [ws_msg(s, msg_id=54)], [M(s)])
+
+    text = (b'{"t":"send","to":"all","event":"esc","data":"line\\nbreak \\u00e9 '
+            b'\\ud83d\\ude00 \\"q\\" \\\\ \\/ \\t"}')
+    obj = json.loads(text)
+    vec("json-escapes", "JSON escapes: \\n, \\u00e9, a surrogate pair \\ud83d\\ude00, \\\", "
+        "\\\\, \\/ and \\t decode to their characters.", ["BODY-3"],
+        [frame(body(text), 55)], [M(obj)])
+
+    text = b' \r\n\t{ "t" : "send" , "to":"all","event":"ws",\n "data" : [ 1 , 2 ] }\n  '
+    vec("json-whitespace", "Insignificant JSON whitespace (space, tab, CR, LF) before, inside "
+        "and after the object.", ["BODY-3"], [frame(body(text), 56)],
+        [M(json.loads(text))])
+
+    text = b'{"t":"send","to":"all","event":"n","data":[0,-1,1.5,1e3,-2.5E-2,9007199254740991]}'
+    vec("json-number-forms", "JSON number forms: negative, fraction, exponents, 2^53-1.",
+        ["BODY-3"], [frame(body(text), 57)], [M(json.loads(text))])
+
+    s = {"t": "send", "to": "all", "event": "raw", "data": {"$bin": 0}}
+    vec("attachment-not-utf8", "Attachment bytes are opaque: ff fe c0 80 ed a0 80 is not "
+        "UTF-8 and is accepted.", ["BODY-2", "BODY-1"],
+        [ws_msg(s, [b"\xff\xfe\xc0\x80\xed\xa0\x80"], 58)],
+        [M(s, [b"\xff\xfe\xc0\x80\xed\xa0\x80"])])
+
+    s = {"t": "send", "to": "all", "event": "many", "data": {"$bin": 1023}}
+    atts = [b""] * 1023 + [b"last"]
+    vec("attachments-1024", "Exactly 1024 attachments (the limit), the last referenced.",
+        ["BODY-6", "LIM-1"], [ws_msg(s, atts, 59)], [M(s, atts)])
+
+    c = {"t": "call", "id": 1, "route": "r", "x-future": {"deep": [1, {"y": None}]},
+         "trace": "abc"}
+    fr, enc = encode(c, msg_id=60)
+    vec("unknown-fields-ignored", "Fields the catalogue does not name are ignored (and "
+        "kept in the decoded object).", ["MSG-6"], fr, [M(c)], enc=enc)
+
+    p = {"t": "ping", "n": 9007199254740991}
+    vec("uint-max", "A uint field at its maximum 2^53-1.", ["MSG-3"], [ws_msg(p, msg_id=61)],
+        [M(p)])
+
+
+def valid_stream():
+    p = {"t": "ping"}
+    fr, enc = encode(p, stream=True)
+    vec("stream-minimal", "Stream binding: one frame preceded by frame_len 16 + payload.",
+        ["TRN-2", "FRM-1"], fr, [M(p)], binding="stream", enc=enc)
+
+    a, b = ws_msg({"t": "ping", "n": 1}, msg_id=1), ws_msg({"t": "pong", "n": 1}, msg_id=2)
+    data = prefixed(a) + prefixed(b)
+    vec("stream-two-in-one-buffer", "Stream binding: two frames back to back in one buffer.",
+        ["TRN-2"], [data], [M({"t": "ping", "n": 1}), M({"t": "pong", "n": 1})],
+        binding="stream")
+    vec("stream-split-anywhere", "Stream binding: the same bytes split at arbitrary points "
+        "(inside the prefix, the header and the payload); elements are concatenated.",
+        ["TRN-2"], [data[:2], data[2:11], data[11:25], data[25:]],
+        [M({"t": "ping", "n": 1}), M({"t": "pong", "n": 1})], binding="stream")
+
+    rng = Rng(4)
+    s = {"t": "send", "to": "all", "event": "s", "data": {"$bin": 0}}
+    att = rng.bytes(900)
+    fa = cut(body(J(s), [att]), 1, 512)
+    pb = ws_msg({"t": "ping", "n": 7}, msg_id=2)
+    vec("stream-chunked-interleaved", "Stream binding: a 2-chunk message with a single-frame "
+        "message between its chunks.", ["TRN-2", "CHK-3"],
+        [prefixed(fa[0]), prefixed(pb), prefixed(fa[1])],
+        [M({"t": "ping", "n": 7}), M(s, [att])], binding="stream",
+        limits={"max_frame": 512})
+
+
+# ------------------------------------------------------------------ invalid: frame layer
+
+
+def invalid_frame():
+    p = body(J({"t": "ping"}))
+    good = frame(p, 1)
+    vec("truncated-empty-message", "An empty WebSocket message: shorter than a header.",
+        ["FRM-6", "TRN-1"], [b""], error="TRUNCATED")
+    vec("truncated-short-header", "15 bytes: one short of a header.", ["FRM-6"], [good[:15]],
+        error="TRUNCATED")
+    vec("truncated-short-header-bad-version", "15 bytes starting with version 2: the size "
+        "check comes first.", ["FRM-6", "FRM-7"], [header(version=2)[:15]],
+        error="TRUNCATED")
+    vec("truncated-short-payload", "The header says %d payload bytes; 5 fewer follow."
+        % len(p), ["FRM-6"], [good[:-5]], error="TRUNCATED")
+    vec("truncated-after-valid", "A valid ping, then a frame cut short: the ping is "
+        "delivered first.", ["FRM-6"], [good, frame(p, 2)[:20]], [M({"t": "ping"})],
+        error="TRUNCATED")
+
+    vec("bad-version-0", "version 0.", ["FRM-2"], [frame(p, version=0)], error="BAD_VERSION")
+    vec("bad-version-2", "version 2.", ["FRM-2"], [frame(p, version=2)], error="BAD_VERSION")
+    vec("bad-version-before-reserved", "version 255 with flags 0xff and reserved 0xffff: "
+        "the version check comes first.", ["FRM-2", "FRM-7"],
+        [frame(p, version=255, flags=0xFF, reserved=0xFFFF)], error="BAD_VERSION")
+
+    vec("reserved-flag-bit-2", "flags 0x04 (an unknown bit).", ["FRM-3"],
+        [frame(p, flags=0x04)], error="RESERVED_BITS")
+    vec("reserved-flag-bit-7", "flags 0x80 (an unknown bit).", ["FRM-3"],
+        [frame(p, flags=0x80)], error="RESERVED_BITS")
+    vec("reserved-field-nonzero", "reserved field 0x0001.", ["FRM-3"],
+        [frame(p, reserved=1)], error="RESERVED_BITS")
+    vec("reserved-before-frame-too-large", "reserved 0x8000 and a length above max_frame "
+        "(header only): reserved bits are checked first.", ["FRM-3", "FRM-7"],
+        [header(length=600, reserved=0x8000)], error="RESERVED_BITS",
+        limits={"max_frame": 512})
+
+    vec("length-mismatch-extra-byte", "A WebSocket message one byte longer than header + "
+        "length.", ["FRM-6", "TRN-1"], [good + b"\x00"], error="LENGTH_MISMATCH")
+    vec("two-frames-in-one-websocket-message", "Two whole frames in one WebSocket message: "
+        "the bytes after the first frame are a LENGTH_MISMATCH.", ["TRN-1", "FRM-6"],
+        [good + frame(p, 2)], error="LENGTH_MISMATCH")
+
+    big = bytes(513)
+    vec("frame-too-large", "max_frame 512, a frame with 513 payload bytes.", ["FRM-4"],
+        [frame(big)], error="FRAME_TOO_LARGE", limits={"max_frame": 512})
+    vec("frame-too-large-header-only", "max_frame 512, a header announcing 513 bytes with no "
+        "payload: FRAME_TOO_LARGE comes before the transport length check.",
+        ["FRM-4", "FRM-7"], [header(length=513)], error="FRAME_TOO_LARGE",
+        limits={"max_frame": 512})
+    vec("frame-too-large-default", "Default max_frame 1048576: a header announcing 1048577 "
+        "bytes (header only).", ["FRM-4", "LIM-1"], [header(length=(1 << 20) + 1)],
+        error="FRAME_TOO_LARGE")
+
+    vec("empty-chunk", "MORE set with length 0.", ["FRM-5"], [header(flags=MORE)],
+        error="EMPTY_CHUNK")
+    vec("empty-chunk-before-offset", "MORE set, length 0, offset 5: EMPTY_CHUNK (frame "
+        "layer) comes before the assembler's OFFSET_GAP.", ["FRM-5", "FRM-7"],
+        [header(flags=MORE, offset=5)], error="EMPTY_CHUNK")
+    vec("empty-chunk-before-truncated", "MORE set, length 0, but 3 stray bytes follow: "
+        "EMPTY_CHUNK comes before LENGTH_MISMATCH.", ["FRM-5", "FRM-7"],
+        [header(flags=MORE) + b"abc"], error="EMPTY_CHUNK")
+
+
+def invalid_stream():
+    p = body(J({"t": "ping"}))
+    fr = frame(p, 1)
+    vec("stream-prefix-below-16", "Stream binding: frame_len 15 is below the header size.",
+        ["TRN-2"], [struct.pack(">I", 15) + fr], error="TRUNCATED", binding="stream")
+    vec("stream-prefix-zero", "Stream binding: frame_len 0, after a valid frame.",
+        ["TRN-2"], [prefixed(fr), struct.pack(">I", 0)], [M({"t": "ping"})],
+        error="TRUNCATED", binding="stream")
+    vec("stream-prefix-too-big", "Stream binding: frame_len one more than 16 + length "
+        "(detected when the header is in).", ["TRN-2"], [prefixed(fr, len(fr) + 1)],
+        error="LENGTH_MISMATCH", binding="stream")
+    vec("stream-prefix-too-small", "Stream binding: frame_len 16 + length - 1.",
+        ["TRN-2"], [prefixed(fr, len(fr) - 1)], error="LENGTH_MISMATCH", binding="stream")
+    vec("stream-prefix-huge", "Stream binding: frame_len 0xffffffff before a header with "
+        "length %d (within max_frame): LENGTH_MISMATCH once the header is in." % len(p),
+        ["TRN-2"], [struct.pack(">I", 0xFFFFFFFF) + header(length=len(p))],
+        error="LENGTH_MISMATCH", binding="stream")
+    h = header(length=600)
+    vec("stream-frame-too-large", "Stream binding, max_frame 512: frame_len 616 and a header "
+        "announcing 600; only the header is sent: FRAME_TOO_LARGE as soon as it is in.",
+        ["TRN-2", "FRM-4"], [struct.pack(">I", 616) + h], error="FRAME_TOO_LARGE",
+        binding="stream", limits={"max_frame": 512})
+    vec("stream-bad-version-before-length", "Stream binding: frame_len disagrees and version "
+        "is 2: header fields are checked before the lengths.", ["TRN-2", "FRM-7"],
+        [struct.pack(">I", 100) + frame(p, version=2)], error="BAD_VERSION",
+        binding="stream")
+    vec("stream-empty-frame", "Stream binding: frame_len 16, a frame with an empty payload "
+        "and MORE clear: the message body is empty.", ["TRN-2", "BODY-1"],
+        [prefixed(header())], error="BODY_TRUNCATED", binding="stream")
+
+
+# ------------------------------------------------------------------ invalid: chunk layer
+
+
+def invalid_chunk():
+    rng = Rng(5)
+    s = {"t": "send", "to": "all", "event": "c", "data": {"$bin": 0}}
+    b = body(J(s), [rng.bytes(900)])
+    fr = cut(b, 1, 512)
+    assert len(fr) == 2
+
+    vec("offset-gap-first-chunk", "The first chunk of an unknown msg_id has offset 1.",
+        ["CHK-2"], [frame(b[:10], 1, 1, MORE)], error="OFFSET_GAP")
+    vec("offset-gap-single-frame", "A complete (MORE clear) frame of an unknown msg_id at "
+        "offset 3.", ["CHK-1", "CHK-2"], [frame(b, 1, 3)], error="OFFSET_GAP")
+    vec("offset-gap-later", "Chunk 2 at offset 600 after 512 bytes were received.",
+        ["CHK-2"], [fr[0], frame(b[600:], 1, 600)], error="OFFSET_GAP",
+        limits={"max_frame": 512})
+    vec("offset-overlap", "Chunk 2 at offset 100 after 512 bytes were received.",
+        ["CHK-2"], [fr[0], frame(b[100:600], 1, 100)], error="OFFSET_OVERLAP",
+        limits={"max_frame": 512})
+    vec("id-reuse-while-incomplete", "msg_id 1 is reused (offset 0) while its message is "
+        "incomplete.", ["CHK-4", "CHK-2"], [fr[0], ws_msg({"t": "ping"}, msg_id=1)],
+        error="OFFSET_OVERLAP", limits={"max_frame": 512})
+
+    z = gzip_member(b)
+    vec("flags-mismatch-gzip-then-plain", "Chunk 1 has GZIP, chunk 2 does not.", ["CHK-5"],
+        [frame(z[:100], 1, 0, GZIP | MORE), frame(z[100:], 1, 100, 0)],
+        error="FLAGS_MISMATCH")
+    vec("flags-mismatch-plain-then-gzip", "Chunk 1 is plain, chunk 2 has GZIP.", ["CHK-5"],
+        [frame(b[:100], 1, 0, MORE), frame(b[100:], 1, 100, GZIP)], error="FLAGS_MISMATCH")
+
+    big = body(J(s), [bytes(65537 - 8 - len(J(s)))])
+    assert len(big) == 65537
+    vec("too-large-wire", "max_message 65536: chunks of 60000 and 5537 bytes (65537 in all); "
+        "the second chunk is refused before it is copied.", ["CHK-6"],
+        [frame(big[:60000], 1, 0, MORE), frame(big[60000:], 1, 60000)], error="TOO_LARGE",
+        limits={"max_message": 65536})
+
+    vec("too-many-partial", "max_partial 2: a third incomplete message (msg_id 3).",
+        ["CHK-7"], [frame(b[:10], i, 0, MORE) for i in (1, 2, 3)],
+        error="TOO_MANY_PARTIAL", limits={"max_partial": 2})
+    vec("too-many-partial-default", "Default max_partial 16: 17 incomplete messages of one "
+        "byte each (msg_ids 1..17).", ["CHK-7", "LIM-1"],
+        [frame(b[:1], i, 0, MORE) for i in range(1, 18)], error="TOO_MANY_PARTIAL")
+
+    pb = ws_msg({"t": "ping"}, msg_id=2)
+    vec("expired-other-id", "expiry_ms 1000: msg_id 1 gets a chunk at 0 ms; a frame of "
+        "msg_id 2 at 5000 ms finds it expired.", ["CHK-8"], [fr[0], pb], error="EXPIRED",
+        limits={"expiry_ms": 1000, "max_frame": 512}, now=[0, 5000])
+    vec("expired-same-id", "expiry_ms 1000: the next chunk of msg_id 1 arrives at 5000 ms, "
+        "after the message expired.", ["CHK-8"], fr, error="EXPIRED",
+        limits={"expiry_ms": 1000, "max_frame": 512}, now=[0, 5000])
+    vec("expired-idle-while-others-flow", "expiry_ms 1000: msg_id 1 stays idle while "
+        "single-frame messages arrive at 500 and 900 ms; the one at 1500 ms finds it "
+        "expired.", ["CHK-8"],
+        [fr[0], ws_msg({"t": "ping", "n": 1}, msg_id=2), ws_msg({"t": "ping", "n": 2},
+                                                               msg_id=2), pb],
+        [M({"t": "ping", "n": 1}), M({"t": "ping", "n": 2})], error="EXPIRED",
+        limits={"expiry_ms": 1000, "max_frame": 512}, now=[0, 500, 900, 1500])
+
+
+# ------------------------------------------------------------------ invalid: gzip layer
+
+
+def invalid_gzip():
+    p = {"t": "send", "to": "all", "event": "g", "data": "x" * 2000}
+    b = body(J(p))
+    z = gzip_member(b)
+
+    bomb = gzip_member(body(J({"t": "ping"}), [bytes(4 << 20)]))
+    vec("gzip-bomb", "max_message 65536: %d bytes of gzip inflating to 4 MiB + 20 bytes: "
+        "TOO_LARGE once the bound is passed." % len(bomb), ["GZ-4"],
+        [frame(bomb, 1, 0, GZIP)], error="TOO_LARGE", limits={"max_message": 65536})
+    s = {"t": "send", "to": "all", "event": "z", "data": {"$bin": 0}}
+    b1 = body(J(s), [bytes(65537 - 8 - len(J(s)))])
+    assert len(b1) == 65537
+    vec("gzip-inflates-one-past-max-message", "max_message 65536: a gzip payload inflating "
+        "to 65537 bytes.", ["GZ-4"], [frame(gzip_member(b1), 1, 0, GZIP)],
+        error="TOO_LARGE", limits={"max_message": 65536})
+
+    bad = bytearray(z)
+    bad[12] ^= 0xFF
+    vec("gzip-corrupt-deflate", "A gzip member with a corrupted deflate byte.", ["GZ-5"],
+        [frame(bytes(bad), 1, 0, GZIP)], error="BAD_GZIP")
+    vec("gzip-bad-magic", "A payload flagged GZIP that starts 1f 8c (not a gzip member).",
+        ["GZ-5"], [frame(b"\x1f\x8c" + z[2:], 1, 0, GZIP)], error="BAD_GZIP")
+    vec("gzip-zlib-wrapper", "A zlib (RFC 1950) stream instead of gzip.", ["GZ-5"],
+        [frame(zlib.compress(b, 6), 1, 0, GZIP)], error="BAD_GZIP")
+    crc = bytearray(z)
+    crc[-8] ^= 0x01
+    vec("gzip-bad-crc", "A gzip member whose CRC-32 trailer is wrong.", ["GZ-5"],
+        [frame(bytes(crc), 1, 0, GZIP)], error="BAD_GZIP")
+    isz = bytearray(z)
+    isz[-4] ^= 0x01
+    vec("gzip-bad-isize", "A gzip member whose ISIZE trailer is wrong.", ["GZ-5"],
+        [frame(bytes(isz), 1, 0, GZIP)], error="BAD_GZIP")
+    vec("gzip-truncated", "A gzip member missing its last 4 bytes (ISIZE).", ["GZ-5"],
+        [frame(z[:-4], 1, 0, GZIP)], error="BAD_GZIP")
+    vec("gzip-truncated-chunked", "A gzip member cut short, in 2 chunks (the message "
+        "completes without the trailer).", ["GZ-5", "CHK-2"],
+        [frame(z[:20], 1, 0, GZIP | MORE), frame(z[20:-8], 1, 20, GZIP)], error="BAD_GZIP")
+    vec("gzip-trailing-garbage", "A valid gzip member followed by 3 bytes.", ["GZ-5"],
+        [frame(z + b"abc", 1, 0, GZIP)], error="BAD_GZIP")
+    vec("gzip-two-members", "Two gzip members back to back (only one is allowed).", ["GZ-5"],
+        [frame(z + gzip_member(b), 1, 0, GZIP)], error="BAD_GZIP")
+    vec("gzip-empty-payload", "A GZIP frame with an empty payload.", ["GZ-5"],
+        [header(flags=GZIP)], error="BAD_GZIP")
+    vec("gzip-not-negotiated", "gzip off: a valid GZIP frame.", ["GZ-6"],
+        [frame(z, 1, 0, GZIP)], error="GZIP_NOT_NEGOTIATED", limits={"gzip": False})
+    vec("gzip-body-truncated", "A valid gzip member whose inflated body is cut inside an "
+        "attachment.", ["GZ-1", "BODY-1"],
+        [frame(gzip_member(body(J({"t": "ping"}), [b"abcdef"])[:-2]), 1, 0, GZIP)],
+        error="BODY_TRUNCATED")
+
+
+# ------------------------------------------------------------------ invalid: body layer
+
+
+def invalid_body():
+    t = J({"t": "ping"})
+
+    def one(raw, msg_id=1):
+        return [frame(raw, msg_id)]
+
+    vec("body-empty", "An unchunked frame with an empty payload: no json_len.", ["BODY-1"],
+        one(b""), error="BODY_TRUNCATED")
+    vec("body-three-bytes", "A 3-byte body.", ["BODY-1"], one(b"\x00\x00\x00"),
+        error="BODY_TRUNCATED")
+    vec("body-json-len-beyond-end", "json_len one more than the bytes that follow.",
+        ["BODY-1"], one(struct.pack(">I", len(t) + 1) + t), error="BODY_TRUNCATED")
+    vec("body-json-len-huge", "json_len 0xffffffff.", ["BODY-1"],
+        one(struct.pack(">I", 0xFFFFFFFF) + t), error="BODY_TRUNCATED")
+    vec("body-attachment-prefix-cut", "2 bytes after the JSON: an attachment prefix cut "
+        "short.", ["BODY-1"], one(body(t) + b"\x00\x00"), error="BODY_TRUNCATED")
+    vec("body-attachment-data-cut", "An attachment announcing 10 bytes with 5 present.",
+        ["BODY-1"], one(body(t) + struct.pack(">I", 10) + b"12345"),
+        error="BODY_TRUNCATED")
+    vec("body-second-attachment-cut", "Attachment 0 is whole; attachment 1 announces 4 "
+        "bytes with 3 present.", ["BODY-1"],
+        one(body(t, [b"ok"]) + struct.pack(">I", 4) + b"abc"), error="BODY_TRUNCATED")
+
+    def text(raw):
+        return one(body(raw))
+
+    vec("utf8-overlong", "JSON string containing c0 af (overlong '/').", ["BODY-2"],
+        text(b'{"t":"ping","x":"\xc0\xaf"}'), error="BAD_UTF8")
+    vec("utf8-overlong-3-byte", "JSON string containing e0 80 80 (overlong NUL).",
+        ["BODY-2"], text(b'{"t":"ping","x":"\xe0\x80\x80"}'), error="BAD_UTF8")
+    vec("utf8-surrogate", "JSON string containing ed a0 80 (U+D800, a surrogate).",
+        ["BODY-2"], text(b'{"t":"ping","x":"\xed\xa0\x80"}'), error="BAD_UTF8")
+    vec("utf8-truncated-sequence", "JSON string containing e2 82 (3-byte sequence cut) "
+        "before the closing quote.", ["BODY-2"], text(b'{"t":"ping","x":"\xe2\x82"}'),
+        error="BAD_UTF8")
+    vec("utf8-above-max", "JSON string containing f4 90 80 80 (above U+10FFFF).", ["BODY-2"],
+        text(b'{"t":"ping","x":"\xf4\x90\x80\x80"}'), error="BAD_UTF8")
+    vec("utf8-invalid-byte", "JSON string containing ff.", ["BODY-2"],
+        text(b'{"t":"ping","x":"\xff"}'), error="BAD_UTF8")
+    vec("utf8-lone-continuation", "JSON string containing 80 (a lone continuation byte).",
+        ["BODY-2"], text(b'{"t":"ping","x":"a\x80b"}'), error="BAD_UTF8")
+
+    vec("json-trailing-comma", "{\"t\":\"ping\",} does not parse.", ["BODY-3"],
+        text(b'{"t":"ping",}'), error="BAD_JSON")
+    vec("json-trailing-garbage", "An object followed by \" x\".", ["BODY-3"],
+        text(b'{"t":"ping"} x'), error="BAD_JSON")
+    vec("json-two-objects", "Two objects back to back.", ["BODY-3"],
+        text(b'{"t":"ping"}{"t":"ping"}'), error="BAD_JSON")
+    vec("json-empty-text", "json_len 0: empty JSON text.", ["BODY-3"], text(b""),
+        error="BAD_JSON")
+    vec("json-trailing-nul", "An object followed by a NUL byte inside json_len (NUL is not "
+        "JSON whitespace).", ["BODY-3"], text(b'{"t":"ping"}\x00'), error="BAD_JSON")
+    vec("json-raw-control-char", "A raw LF (0a) inside a JSON string (control characters "
+        "must be escaped).", ["BODY-3"], text(b'{"t":"ping","x":"a\nb"}'),
+        error="BAD_JSON")
+    vec("json-unclosed", "An object with no closing brace.", ["BODY-3"],
+        text(b'{"t":"ping"'), error="BAD_JSON")
+    vec("json-single-quotes", "Single-quoted strings are not JSON.", ["BODY-3"],
+        text(b"{'t':'ping'}"), error="BAD_JSON")
+
+    vec("not-object-array", "The JSON text is an array.", ["BODY-4"],
+        text(b'[{"t":"ping"}]'), error="NOT_OBJECT")
+    vec("not-object-string", "The JSON text is a string.", ["BODY-4"], text(b'"ping"'),
+        error="NOT_OBJECT")
+    vec("not-object-number", "The JSON text is a number.", ["BODY-4"], text(b"42"),
+        error="NOT_OBJECT")
+    vec("not-object-null", "The JSON text is null.", ["BODY-4"], text(b"null"),
+        error="NOT_OBJECT")
+
+    def ref(v, atts=()):
+        return one(body(J({"t": "send", "to": "all", "event": "r", "data": v}), atts))
+
+    vec("bin-ref-out-of-range", "{\"$bin\": 1} with one attachment.", ["BODY-5"],
+        ref({"$bin": 1}, [b"a"]), error="BAD_ATTACHMENT_REF")
+    vec("bin-ref-no-attachments", "{\"$bin\": 0} with no attachments.", ["BODY-5"],
+        ref({"$bin": 0}), error="BAD_ATTACHMENT_REF")
+    vec("bin-ref-negative", "{\"$bin\": -1}.", ["BODY-5"], ref({"$bin": -1}, [b"a"]),
+        error="BAD_ATTACHMENT_REF")
+    vec("bin-ref-fraction", "{\"$bin\": 0.5}.", ["BODY-5"], ref({"$bin": 0.5}, [b"a"]),
+        error="BAD_ATTACHMENT_REF")
+    vec("bin-ref-string", "{\"$bin\": \"0\"}.", ["BODY-5"], ref({"$bin": "0"}, [b"a"]),
+        error="BAD_ATTACHMENT_REF")
+    vec("bin-ref-bool", "{\"$bin\": true}.", ["BODY-5"], ref({"$bin": True}, [b"a"]),
+        error="BAD_ATTACHMENT_REF")
+    vec("bin-ref-nested-out-of-range", "A bad reference deep inside arrays and objects: "
+        "{\"$bin\": 2} with 2 attachments.", ["BODY-5"],
+        ref([{"a": [{"$bin": 0}, {"b": {"$bin": 2}}]}], [b"a", b"b"]),
+        error="BAD_ATTACHMENT_REF")
+    vec("bin-ref-in-unknown-field", "A bad reference in a field the catalogue does not name "
+        "is still a body error.", ["BODY-5", "MSG-6"],
+        one(body(J({"t": "ping", "extra": {"$bin": 7}}))), error="BAD_ATTACHMENT_REF")
+
+    vec("too-many-attachments", "1025 empty attachments, none referenced.", ["BODY-6"],
+        one(body(t, [b""] * 1025)), error="TOO_MANY_ATTACHMENTS")
+
+
+# ------------------------------------------------------------------ invalid: message layer
+
+
+def invalid_message():
+    def one(obj, msg_id=1):
+        return [ws_msg(obj, msg_id=msg_id)]
+
+    vec("missing-type", "An object without t.", ["MSG-1"], one({"id": 1, "route": "r"}),
+        error="MISSING_TYPE")
+    vec("type-not-string", "t is a number: there is no string field t.", ["MSG-1"],
+        one({"t": 7}), error="MISSING_TYPE")
+    vec("unknown-type", "t \"frobnicate\" is not in the catalogue; a valid ping before it "
+        "is delivered.", ["MSG-1"],
+        [ws_msg({"t": "ping"}), ws_msg({"t": "frobnicate", "id": 1}, msg_id=2)],
+        [M({"t": "ping"})], error="UNKNOWN_TYPE")
+    vec("unknown-type-case", "t \"Ping\": type names are case-sensitive.", ["MSG-1"],
+        one({"t": "Ping"}), error="UNKNOWN_TYPE")
+    vec("missing-field-call-route", "call without its required route (field: route).",
+        ["MSG-2"], one({"t": "call", "id": 1}), error="MISSING_FIELD")
+    vec("missing-field-hello-version", "hello without version (field: version).",
+        ["MSG-2"], one({"t": "hello", "name": "a"}), error="MISSING_FIELD")
+    vec("bad-field-type-id-string", "call with id \"1\" (a string, uint expected; field: "
+        "id).", ["MSG-3"], one({"t": "call", "id": "1", "route": "r"}),
+        error="BAD_FIELD_TYPE")
+    vec("bad-field-type-id-fraction", "call with id 1.5 (uint expected; field: id).",
+        ["MSG-3"], one({"t": "call", "id": 1.5, "route": "r"}), error="BAD_FIELD_TYPE")
+    vec("bad-field-type-bool", "hello with presence \"yes\" (bool expected; field: "
+        "presence).", ["MSG-3"], one({"t": "hello", "version": 1, "presence": "yes"}),
+        error="BAD_FIELD_TYPE")
+    vec("bad-field-type-strings", "register with routes [\"a\", 1] (strings expected; "
+        "field: routes).", ["MSG-3"], one({"t": "register", "id": 1, "routes": ["a", 1]}),
+        error="BAD_FIELD_TYPE")
+    vec("bad-field-type-argv-element", "cmd whose argv holds the number 5 (argv elements are "
+        "strings or $bin; field: argv).", ["MSG-3"],
+        one({"t": "cmd", "id": 1, "argv": ["GET", 5]}), error="BAD_FIELD_TYPE")
+    vec("bad-value-enum", "presence with kind \"arrive\" (not in join/leave/rename/regroup; "
+        "field: kind), received s2c.", ["MSG-4"],
+        one({"t": "presence", "kind": "arrive", "name": "a"}), error="BAD_VALUE",
+        direction="s2c")
+    vec("bad-value-one-of-both", "reply with both result and error (one_of).", ["MSG-4"],
+        one({"t": "reply", "id": 1, "result": 1,
+             "error": {"code": 3, "name": "INTERNAL", "message": "x"}}), error="BAD_VALUE")
+    vec("bad-value-one-of-neither", "reply with neither result nor error (one_of).",
+        ["MSG-4"], one({"t": "reply", "id": 1}), error="BAD_VALUE")
+    vec("wrong-direction-welcome", "A complete, valid welcome sent client to server.",
+        ["MSG-5"],
+        one({"t": "welcome", "version": 1, "name": "a", "server": "s", "max_frame": 512,
+             "max_message": 65536, "gzip": True, "gzip_threshold": 1024,
+             "ping_interval_ms": 20000, "call_timeout_ms": 30000, "history": 0}),
+        error="WRONG_DIRECTION")
+    vec("wrong-direction-hello-s2c", "A valid hello received by a client (dir s2c).",
+        ["MSG-5"], one({"t": "hello", "version": 1}), error="WRONG_DIRECTION",
+        direction="s2c")
+
+
+# ------------------------------------------------------------------ output
+
+
+def write_all():
+    valid_basic()
+    valid_chunking()
+    valid_gzip()
+    valid_body()
+    valid_stream()
+    invalid_frame()
+    invalid_stream()
+    invalid_chunk()
+    invalid_gzip()
+    invalid_body()
+    invalid_message()
+
+    names = set()
+    wanted = set()
+    for i, v in enumerate(VECTORS, 1):
+        assert v["name"] not in names, v["name"]
+        names.add(v["name"])
+        fn = "%03d-%s.json" % (i, v["name"])
+        wanted.add(fn)
+        with open(os.path.join(HERE, fn), "w", newline="\n") as f:
+            f.write(json.dumps(v, sort_keys=True, indent=1, ensure_ascii=True) + "\n")
+    for fn in os.listdir(HERE):
+        if re.fullmatch(r"\d{3}-.*\.json", fn) and fn not in wanted:
+            os.remove(os.path.join(HERE, fn))
+    with open(os.path.join(HERE, "README.md"), "w", newline="\n") as f:
+        f.write(readme())
+    return len(VECTORS)
+
+
+README_HEAD = """# Plexus v1 codec test vectors
+
+Generated by `make_vectors.py` (run with `/usr/bin/python3 spec/vectors/make_vectors.py`;
+standard library only). Do not edit the JSON files or this README by hand: change the
+generator and re-run it. Re-running reproduces every file byte for byte (sorted keys,
+indent 1, trailing newline, ASCII only).
+
+The generator builds every vector from first principles following spec/DECISIONS.md (not
+from the C code) and checks each one against a small reference reader of its own before
+writing it. Error codes come from spec/errors.json; catalogue rules from
+spec/messages.json.
+
+## File format
+
+One JSON object per file `NNN-slug.json`:
+
+| member | meaning |
+|---|---|
+| `name` | the slug |
+| `description` | what the vector checks, then the first frames decoded field by field |
+| `requirements` | requirement IDs it checks (provisional IDs, see below) |
+| `binding` | `websocket`: each `input` element is one WebSocket binary message (one frame); `stream`: the `input` elements are concatenated into one byte stream (u32 BE frame_len before each frame) |
+| `limits` | only the limits that differ from the defaults `max_frame` 1048576, `max_message` 67108864, `max_partial` 16, `expiry_ms` 30000, `gzip` true |
+| `dir` | `c2s` or `s2c`: the direction the receiver validates messages for |
+| `input` | lowercase hex strings |
+| `now_ms` | optional (websocket only): the clock value when each input element is fed; default 0 |
+| `expect` | valid: `{"messages": [...]}`; invalid: `{"error": NAME, "code": N, "messages": [...]}` where `messages` are those decoded before the error. Each message is `{"json": object, "attachments": [hex, ...]}` |
+| `encode` | only on valid single-message vectors an encoder must reproduce byte for byte: `msg_id`, `max_frame`, `gzip`, `gzip_threshold`, `json_text` (exactly what cJSON_PrintUnformatted prints; attachments are `expect.messages[0].attachments`). Encoding with these settings (gzip level 6; for `stream`, each frame preceded by its frame_len) must give exactly the concatenated `input` |
+
+Errors: the first error in decode order wins. Frame header checks run in the order size,
+version, reserved bits, max_frame, empty chunk, then the transport length (for the stream
+binding: frame_len < 16 as soon as the prefix is in, the header checks and frame_len
+agreement as soon as the header is in). Chunk errors are checked per frame as frames arrive
+(expiry first), then gzip, then the body (lengths, UTF-8, JSON, object, attachment count,
+$bin references), then the catalogue (t, type, direction, required fields, field types,
+enum/one_of). Message-level (5xx) errors are non-fatal, every other one is fatal; in these
+vectors the failing message is always the last one fed.
+
+Encoder rules: body = u32 json_len | JSON text | {u32 len | bytes}*; gzip when body >=
+gzip_threshold and the gzip member is strictly smaller; gzip member = `1f 8b 08 00 00000000
+00 ff` + raw deflate (zlib level 6, windowBits 15, memLevel 8, default strategy) + CRC-32 +
+ISIZE (little-endian), which is what zlib 1.2.x writes with deflateInit2(windowBits 31) and a
+deflateSetHeader of mtime 0, OS 255; frames cut so that every frame but the last carries
+exactly max_frame payload bytes; MORE on all but the last; GZIP on every frame of a gzip
+message.
+
+## Requirement IDs (provisional)
+
+| ID | requirement |
+|---|---|
+"""
+
+
+def readme():
+    out = README_HEAD
+    for k, v in REQUIREMENTS.items():
+        out += "| %s | %s |\n" % (k, v.replace("|", "\\|"))
+    out += "\n## Vectors\n\n| # | name | binding | expect | encode | requirements |\n"
+    out += "|---|---|---|---|---|---|\n"
+    for i, v in enumerate(VECTORS, 1):
+        e = v["expect"]
+        res = e["error"] if "error" in e else "%d message%s" % (
+            len(e["messages"]), "" if len(e["messages"]) == 1 else "s")
+        out += "| %03d | %s | %s | %s | %s | %s |\n" % (
+            i, v["name"], v["binding"], res, "yes" if "encode" in v else "",
+            " ".join(v["requirements"]))
+    nv = sum(1 for v in VECTORS if "error" not in v["expect"])
+    ne = sum(1 for v in VECTORS if "encode" in v)
+    out += "\n%d vectors: %d valid (%d with an encode block), %d invalid.\n" % (
+        len(VECTORS), nv, ne, len(VECTORS) - nv)
+    return out
+
+
+if __name__ == "__main__":
+    n = write_all()
+    print("wrote %d vectors to %s" % (n, HERE))
+    sys.exit(0)
