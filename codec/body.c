@@ -2,15 +2,17 @@
  * body.c - message bodies: u32 json_len | json_len bytes of UTF-8 JSON (an object) |
  * { u32 len | len bytes }*, all lengths big-endian. Decoding checks, in order: lengths
  * (BODY_TRUNCATED), UTF-8 (BAD_UTF8), JSON (BAD_JSON: cJSON plus the strict lexical check of
- * jsonlex.c, nothing but whitespace after the value), object (NOT_OBJECT), attachment count
+ * jsonstrict.c, nothing but whitespace after the value), object (NOT_OBJECT), attachment count
  * (TOO_MANY_ATTACHMENTS, more than PLX_MAX_ATTACHMENTS) and every {"$bin": i} at any depth
- * (BAD_ATTACHMENT_REF).
+ * (BAD_ATTACHMENT_REF). BAD_JSON covers SPEC.md BODY-4 and BODY-5: cJSON's parse plus the
+ * checks of jsonstrict.c (grammar details cJSON lets through, U+0000, duplicate member names,
+ * nesting deeper than PLX_JSON_MAX_DEPTH).
  */
 #include <string.h>
 
 #include "binref.h"
 #include "internal.h"
-#include "jsonlex.h"
+#include "jsonstrict.h"
 
 #define BODY_PREFIX_LEN 4 /* bytes of every length prefix in a body */
 
@@ -44,9 +46,9 @@ static int is_json_space(uint8_t c) {
 }
 
 /* Parses text[0..len) as exactly one JSON value: the text must be valid UTF-8 (BAD_UTF8) and
- * hold one value and nothing but whitespace after it (BAD_JSON). cJSON reports running out
- * of memory as a parse failure, so that is BAD_JSON too. */
-static int parse_json(const uint8_t *text, size_t len, cJSON **out) {
+ * hold one value and nothing but whitespace after it, with distinct member names (BAD_JSON).
+ * cJSON reports running out of memory as a parse failure, so that is BAD_JSON too. */
+static int parse_json(const plx_allocator *a, const uint8_t *text, size_t len, cJSON **out) {
     if (!plx_utf8_valid(text, len)) return PLX_E_BAD_UTF8;
     if (!plx_json_lex_ok(text, len)) return PLX_E_BAD_JSON;
     const char *end = NULL;
@@ -55,9 +57,10 @@ static int parse_json(const uint8_t *text, size_t len, cJSON **out) {
     const uint8_t *p = (const uint8_t *)end;
     while (p < text + len && is_json_space(*p))
         p++;
-    if (p != text + len) {
+    int rc = p == text + len ? plx_json_unique_members(a, json) : PLX_E_BAD_JSON;
+    if (rc) {
         cJSON_Delete(json);
-        return PLX_E_BAD_JSON;
+        return rc;
     }
     *out = json;
     return 0;
@@ -72,7 +75,7 @@ static int body_split(plx_bytes body, plx_msg *m) {
     size_t natt;
     int rc = count_attachments(section, body.len - BODY_PREFIX_LEN - jlen, &natt);
     if (rc) return rc;
-    if ((rc = parse_json(text, jlen, &m->json))) return rc;
+    if ((rc = parse_json(&m->alloc, text, jlen, &m->json))) return rc;
     if (!cJSON_IsObject(m->json)) return PLX_E_NOT_OBJECT;
     if (natt > PLX_MAX_ATTACHMENTS) return PLX_E_TOO_MANY_ATTACHMENTS;
     if (natt) {

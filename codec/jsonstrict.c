@@ -1,8 +1,15 @@
 /*
- * jsonlex.c - a one-pass lexical check of JSON text for what cJSON's lenient parser accepts
- * but JSON forbids (see jsonlex.h). The parse itself is left to cJSON.
+ * jsonstrict.c - the strict JSON rules cJSON's lenient parser does not enforce (see
+ * jsonstrict.h): a one-pass lexical check of the text, then a duplicate-member check of the
+ * parsed tree. The parse itself is left to cJSON.
  */
-#include "jsonlex.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "jsonstrict.h"
+
+#define PAIRWISE_MAX 8 /* objects with at most this many members are checked pairwise */
 
 static int is_digit(uint8_t c) {
     return c >= '0' && c <= '9';
@@ -57,7 +64,7 @@ static int lex_string(const uint8_t *t, size_t len, size_t *i) {
 }
 
 int plx_json_lex_ok(const uint8_t *text, size_t len) {
-    size_t i = 0;
+    size_t i = 0, depth = 0;
     while (i < len) {
         uint8_t c = text[i];
         if (c == '"') {
@@ -67,8 +74,49 @@ int plx_json_lex_ok(const uint8_t *text, size_t len) {
         } else if (c >= 0x80 || c == 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
             return 0;
         } else {
+            if ((c == '[' || c == '{') && ++depth > PLX_JSON_MAX_DEPTH) return 0;
+            if ((c == ']' || c == '}') && depth > 0) depth--;
             i++;
         }
     }
     return 1;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+/* 0 if the members of obj (n of them) have distinct names, else PLX_E_BAD_JSON. */
+static int members_distinct(const plx_allocator *a, const cJSON *obj, size_t n) {
+    if (n <= PAIRWISE_MAX) {
+        for (const cJSON *x = obj->child; x; x = x->next) {
+            for (const cJSON *y = x->next; y; y = y->next) {
+                if (!strcmp(x->string, y->string)) return PLX_E_BAD_JSON;
+            }
+        }
+        return 0;
+    }
+    const cJSON **v = plx_alloc(a, n * sizeof(*v));
+    if (!v) return PLX_E_NOMEM;
+    size_t k = 0;
+    for (const cJSON *x = obj->child; x; x = x->next)
+        v[k++] = x;
+    qsort(v, n, sizeof(*v), by_name);
+    int rc = 0;
+    for (k = 1; k < n && !rc; k++) {
+        if (!strcmp(v[k - 1]->string, v[k]->string)) rc = PLX_E_BAD_JSON;
+    }
+    plx_free(a, v);
+    return rc;
+}
+
+int plx_json_unique_members(const plx_allocator *a, const cJSON *item) {
+    if (!cJSON_IsObject(item) && !cJSON_IsArray(item)) return 0;
+    size_t n = 0;
+    for (const cJSON *c = item->child; c; c = c->next) {
+        int rc = plx_json_unique_members(a, c);
+        if (rc) return rc;
+        n++;
+    }
+    return cJSON_IsObject(item) ? members_distinct(a, item, n) : 0;
 }

@@ -1,17 +1,28 @@
 /*
- * jsonlex.h - the strict lexical check run on JSON text before cJSON parses it. Not installed.
+ * jsonstrict.h - the JSON rules of SPEC.md BODY-4 and BODY-5 that cJSON's parser does not
+ * enforce, checked before (lexical) and after (tree) cJSON parses the text. Not installed.
  */
-#ifndef PLX_CODEC_JSONLEX_H
-#define PLX_CODEC_JSONLEX_H
+#ifndef PLX_CODEC_JSONSTRICT_H
+#define PLX_CODEC_JSONSTRICT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Checks what cJSON's parser lets through but RFC 8259 (or a C string) does not: numbers
- * outside the JSON grammar ("01", "1.", "-.5"), raw control characters in strings, the
- * escape \u0000 (cJSON would cut the string there), and non-ASCII bytes or control
- * characters outside strings (a byte order mark included). text must already be valid UTF-8.
- * Returns 1 when none is found, else 0. Runs in one pass, no allocation. */
+#include <plexus/codec.h>
+
+/* Deepest nesting of arrays and objects in a message (the top-level value is level 1). */
+#define PLX_JSON_MAX_DEPTH 128
+
+/* Checks, in one pass without allocation, what cJSON's parser lets through: numbers outside
+ * the JSON grammar ("01", "1.", "-.5", "+1"), raw control characters in strings, the escape
+ * \u0000 (cJSON would cut the string there), non-ASCII bytes or control characters outside
+ * strings (a byte order mark, a trailing NUL) and nesting deeper than PLX_JSON_MAX_DEPTH.
+ * text must already be valid UTF-8. Returns 1 when none is found, else 0. */
 int plx_json_lex_ok(const uint8_t *text, size_t len);
+
+/* Checks that no object in the tree under item has two members of the same name. Large
+ * objects are checked by sorting a scratch array of member pointers allocated with a (one
+ * pointer per member, freed before returning). Returns 0, PLX_E_BAD_JSON or PLX_E_NOMEM. */
+int plx_json_unique_members(const plx_allocator *a, const cJSON *item);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -332,34 +333,108 @@ static void test_attachment_refs(void **state) {
     }
 }
 
-/* A reference at the deepest nesting cJSON parses is checked; deeper text is BAD_JSON. */
-static void test_deep_nesting(void **state) {
-    (void)state;
-    for (int bad_ref = 0; bad_ref <= 1; bad_ref++) {
-        buf j = {NULL, 0};
-        buf_put(&j, "{\"a\":", 5);
-        for (int i = 0; i < 998; i++)
-            buf_put(&j, "[", 1);
-        buf_put(&j, bad_ref ? "{\"$bin\":1}" : "{\"$bin\":0}", 10);
-        for (int i = 0; i < 998; i++)
-            buf_put(&j, "]", 1);
-        buf_put(&j, "}", 1);
-        buf b = make_body((const char *)j.data, j.len, 1, NULL);
-        plx_msg m;
-        assert_int_equal(decode_buf(&b, &m, 0), bad_ref ? PLX_E_BAD_ATTACHMENT_REF : 0);
-        free(b.data);
-        free(j.data);
-    }
+/* A JSON text: {"a": then `arrays` opening brackets, inner, the closing brackets, }. */
+static buf nested_json(int arrays, const char *inner) {
     buf j = {NULL, 0};
     buf_put(&j, "{\"a\":", 5);
-    for (int i = 0; i < 5000; i++)
+    for (int i = 0; i < arrays; i++)
         buf_put(&j, "[", 1);
-    for (int i = 0; i < 5000; i++)
+    buf_put(&j, inner, strlen(inner));
+    for (int i = 0; i < arrays; i++)
         buf_put(&j, "]", 1);
     buf_put(&j, "}", 1);
-    buf b = make_body((const char *)j.data, j.len, 0, NULL);
+    return j;
+}
+
+static int decode_text(const buf *j, size_t natt) {
+    buf b = make_body((const char *)j->data, j->len, natt, NULL);
     plx_msg m;
-    assert_int_equal(decode_buf(&b, &m, 0), PLX_E_BAD_JSON);
+    int rc = decode_buf(&b, &m, 0);
+    free(b.data);
+    return rc;
+}
+
+/* BODY-5: 128 levels of arrays and objects are fine (the top-level object is level 1), 129
+ * are BAD_JSON; a reference at level 128 is checked. */
+static void test_nesting_limit(void **state) {
+    (void)state;
+    static const struct {
+        int arrays;
+        const char *inner;
+        size_t natt;
+        int rc;
+    } cases[] = {
+        {126, "{\"$bin\":0}", 1, 0},                        /* ref object at level 128 */
+        {126, "{\"$bin\":1}", 1, PLX_E_BAD_ATTACHMENT_REF}, /* checked there too */
+        {127, "1", 0, 0},                                   /* innermost array level 128 */
+        {127, "{}", 0, PLX_E_BAD_JSON},                     /* object at level 129 */
+        {128, "", 0, PLX_E_BAD_JSON},                       /* array at level 129 */
+        {127, "\"[[[[\"", 0, 0},                            /* brackets in strings */
+        {5000, "", 0, PLX_E_BAD_JSON},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        buf j = nested_json(cases[i].arrays, cases[i].inner);
+        int rc = decode_text(&j, cases[i].natt);
+        if (rc != cases[i].rc) fail_msg("case %zu: %d, want %d", i, rc, cases[i].rc);
+        free(j.data);
+    }
+}
+
+/* BODY-5: two members with the same name (after unescaping), at any depth, are BAD_JSON. */
+static void test_duplicate_members(void **state) {
+    (void)state;
+    static const char *const bad[] = {
+        "{\"a\":1,\"a\":1}",
+        "{\"t\":\"ping\",\"n\":1,\"t\":\"pong\"}",
+        "{\"a\":1,\"\\u0061\":2}",
+        "{\"x\":[{\"k\":1},{\"k\":1,\"j\":2,\"k\":3}]}",
+        "{\"x\":{\"y\":{\"z\":{\"\":1,\"\":2}}}}",
+        "{\"$bin\":0,\"$bin\":0}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (decode_json(bad[i], 1) != PLX_E_BAD_JSON) fail_msg("accepted %s", bad[i]);
+    }
+    assert_int_equal(
+        decode_json("{\"a\":1,\"A\":1,\"b\":{\"a\":1},\"c\":[{\"a\":1},{\"a\":1}]}", 0), 0);
+    /* large objects (sorted check): unique, then one duplicate far apart */
+    for (int dup = 0; dup <= 1; dup++) {
+        buf j = {NULL, 0};
+        buf_put(&j, "{", 1);
+        for (int i = 0; i < 20000; i++) {
+            char member[32];
+            int n = snprintf(member, sizeof(member), "%s\"k%d\":%d", i ? "," : "",
+                             dup && i == 19999 ? 3 : i, i);
+            buf_put(&j, member, (size_t)n);
+        }
+        buf_put(&j, "}", 1);
+        assert_int_equal(decode_text(&j, 0), dup ? PLX_E_BAD_JSON : 0);
+        free(j.data);
+    }
+}
+
+/* The sorted duplicate check of a large object allocates through the injected allocator. */
+static void test_duplicate_check_allocation(void **state) {
+    (void)state;
+    buf j = {NULL, 0};
+    buf_put(&j, "{", 1);
+    for (int i = 0; i < 100; i++) {
+        char member[32];
+        int n = snprintf(member, sizeof(member), "%s\"k%d\":%d", i ? "," : "", i, i);
+        buf_put(&j, member, (size_t)n);
+    }
+    buf_put(&j, "}", 1);
+    buf b = make_body((const char *)j.data, j.len, 0, NULL);
+    counting c = {0};
+    plx_allocator a = counting_allocator(&c);
+    plx_msg m;
+    assert_int_equal(plx_body_decode(&a, (plx_bytes){b.data, b.len}, &m), 0);
+    assert_int_equal(c.allocs, 1);
+    assert_int_equal(c.frees, 1);
+    plx_msg_clear(&m);
+    c = (counting){0};
+    c.fail_at = 1;
+    assert_int_equal(plx_body_decode(&a, (plx_bytes){b.data, b.len}, &m), PLX_E_NOMEM);
+    assert_null(m.json);
     free(b.data);
     free(j.data);
 }
@@ -618,7 +693,9 @@ int main(void) {
         cmocka_unit_test(test_not_object),
         cmocka_unit_test(test_attachment_count_bound),
         cmocka_unit_test(test_attachment_refs),
-        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_nesting_limit),
+        cmocka_unit_test(test_duplicate_members),
+        cmocka_unit_test(test_duplicate_check_allocation),
         cmocka_unit_test(test_check_order),
         cmocka_unit_test(test_empty_attachments_and_contents),
         cmocka_unit_test(test_own_outlives_body),
