@@ -120,8 +120,8 @@ static void check_name(const spec *s, const char *where, const char *name, int u
         int ok = (*p >= 'A' && *p <= 'Z') || *p == '_' || (p > name && *p >= '0' && *p <= '9') ||
                  (!upper && *p >= 'a' && *p <= 'z');
         if (!ok)
-            die(s->path, "%s: bad name \"%s\" (%s, 0-9 and _ only, no leading digit)", where,
-                name, upper ? "A-Z" : "letters");
+            die(s->path, "%s: bad name \"%s\" (%s, 0-9 and _ only, no leading digit)", where, name,
+                upper ? "A-Z" : "letters");
     }
 }
 
