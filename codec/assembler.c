@@ -4,7 +4,8 @@
  * Bounds: a fixed table of max_partial incomplete messages, each one growing buffer of at
  * most max_message bytes (checked before copying), so at most max_partial * max_message
  * bytes are held; plus the last completed body (a chunked or inflated one), freed on the next
- * call. An unchunked uncompressed message is handed out in place: its body is the frame's
+ * call. Checks run in the order of SPEC.md CHK-8 (expiry), CHK-9 (new id) and CHK-10 (incomplete
+ * id). An unchunked uncompressed message is handed out in place: its body is the frame's
  * payload. Expiry uses the caller's clock: an incomplete message whose last chunk is more than
  * expiry_ms old is dropped with PLX_E_EXPIRED.
  */
@@ -184,6 +185,7 @@ static int finish(plx_assembler *as, const uint8_t *wire, size_t len, int gzip, 
 static int feed_new(plx_assembler *as, const plx_frame *f, int gzip, uint64_t now_ms,
                     plx_bytes *body) {
     if (f->h.offset != 0) return PLX_E_OFFSET_GAP;
+    if (gzip && !as->lim.allow_gzip) return PLX_E_GZIP_NOT_NEGOTIATED;
     if (f->h.length > as->lim.max_message) return PLX_E_TOO_LARGE;
     if (!(f->h.flags & PLX_FLAG_MORE)) return finish(as, f->payload, f->h.length, gzip, body);
     partial *p = free_slot(as);
@@ -226,7 +228,6 @@ int plx_assembler_feed(plx_assembler *as, const plx_frame *f, uint64_t now_ms, p
     int rc = plx_assembler_expire(as, now_ms);
     if (rc != PLX_OK) return rc;
     int gzip = (f->h.flags & PLX_FLAG_GZIP) != 0;
-    if (gzip && !as->lim.allow_gzip) return PLX_E_GZIP_NOT_NEGOTIATED;
     partial *p = find(as, f->h.msg_id);
     rc = p ? feed_known(as, p, f, gzip, now_ms, body) : feed_new(as, f, gzip, now_ms, body);
     if (rc == 1 && msg_id) *msg_id = f->h.msg_id;

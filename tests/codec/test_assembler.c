@@ -240,6 +240,13 @@ static void test_gzip_messages(void **state) {
          0);
     feed(off, frame(1, PLX_FLAG_GZIP | PLX_FLAG_MORE, 0, gz, 10), 0, PLX_E_GZIP_NOT_NEGOTIATED,
          NULL, 0);
+    /* SPEC CHK-9/10 order: OFFSET_GAP first; a known plain id gets FLAGS_MISMATCH */
+    feed(off, frame(1, PLX_FLAG_GZIP, 5, gz, 10), 0, PLX_E_OFFSET_GAP, NULL, 0);
+    feed(off, frame(2, PLX_FLAG_MORE, 0, body, 10), 0, 0, NULL, 0);
+    feed(off, frame(2, PLX_FLAG_GZIP, 10, gz, 10), 0, PLX_E_FLAGS_MISMATCH, NULL, 0);
+    plx_assembler_free(off);
+    off = make(10, 4, 1000, 0); /* GZIP_NOT_NEGOTIATED before TOO_LARGE */
+    feed(off, frame(1, PLX_FLAG_GZIP, 0, gz, 11), 0, PLX_E_GZIP_NOT_NEGOTIATED, NULL, 0);
     plx_assembler_free(off);
 
     plx_assembler *as = make(100000, 4, 1000, 1);
