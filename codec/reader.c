@@ -63,11 +63,12 @@ static int fail(plx_reader *r, int rc, plx_msg_error *err) {
     return rc;
 }
 
-/* 1 if the message carries an id a reply can reference (an integer >= 0). */
+/* 1 if the message carries an id a reply can reference: a uint (an integer in 0..2^53-1). */
 static int has_id(const cJSON *json) {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "id");
-    return cJSON_IsNumber(id) && id->valuedouble >= 0 &&
-           id->valuedouble == (double)(int64_t)id->valuedouble;
+    if (!cJSON_IsNumber(id)) return 0;
+    double v = id->valuedouble;
+    return v >= 0 && v <= 9007199254740991.0 && v == (double)(uint64_t)v;
 }
 
 /* Decodes and validates a complete body into m. */
@@ -115,6 +116,7 @@ int plx_reader_stream(plx_reader *r, const uint8_t *data, size_t len, size_t *co
     start(m, err);
     *consumed = 0;
     if (r->error) return r->error;
+    if (!data) return len ? fail(r, PLX_E_INVAL, err) : 0;
     size_t pos = 0;
     for (;;) {
         plx_frame f;

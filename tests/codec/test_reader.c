@@ -72,6 +72,20 @@ static void test_frames_and_message_errors(void **state) {
     assert_int_equal(plx_reader_frame(r, f, n, 0, &m, &err), PLX_E_UNKNOWN_TYPE);
     assert_null(m.json); /* no id: nothing to reply to */
     free(f);
+    const char *not_uint[] = {
+        "{\"t\":\"nosuchtype\",\"id\":1e300}", "{\"t\":\"nosuchtype\",\"id\":-1}",
+        "{\"t\":\"nosuchtype\",\"id\":1.5}", "{\"t\":\"nosuchtype\",\"id\":\"7\"}"};
+    for (size_t i = 0; i < 4; i++) { /* an id that is not a uint cannot be answered */
+        f = enc(not_uint[i], NULL, 0, 3, 4096, 0, 0, &n);
+        assert_int_equal(plx_reader_frame(r, f, n, 0, &m, &err), PLX_E_UNKNOWN_TYPE);
+        assert_null(m.json);
+        free(f);
+    }
+    f = enc("{\"t\":\"nosuchtype\",\"id\":9007199254740991}", NULL, 0, 3, 4096, 0, 0, &n);
+    assert_int_equal(plx_reader_frame(r, f, n, 0, &m, &err), PLX_E_UNKNOWN_TYPE);
+    assert_non_null(m.json);
+    plx_msg_clear(&m);
+    free(f);
     f = enc("{\"t\":\"welcome\"}", NULL, 0, 4, 4096, 0, 0, &n);
     assert_int_equal(plx_reader_frame(r, f, n, 0, &m, &err), PLX_E_WRONG_DIRECTION);
     free(f);
