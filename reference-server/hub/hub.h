@@ -38,6 +38,7 @@ typedef struct plx_hub_config {
     uint32_t max_watches;         /* per connection; 0: 256 */
     uint32_t max_pending;         /* calls in flight per connection; 0: 1024 */
     const char *server_name;      /* welcome.server; NULL: "plexus-server/<version>" */
+    uint32_t max_adapters;        /* keys adapted per connection; 0: 256 */
 } plx_hub_config;
 
 typedef struct plx_hub_io {
@@ -64,6 +65,11 @@ typedef struct plx_hub plx_hub;
 /* Makes a hub over a store (borrowed; the hub installs itself as the store's notify
  * target only through plx_hub_store_notify, see below). NULL on no memory. */
 plx_hub *plx_hub_new(const plx_hub_config *cfg, const plx_hub_io *io, plx_store *store);
+/* Makes a hub with a store of its own (plx_store_new(limits, plx_hub_store_notify, hub));
+ * limits may be NULL. plx_hub_free frees that store. NULL on no memory. */
+plx_hub *plx_hub_new_own_store(const plx_hub_config *cfg, const plx_hub_io *io,
+                               const plx_store_limits *limits);
+/* Frees the hub (and its store when it made it). Does not call io. */
 void plx_hub_free(plx_hub *h);
 /* Pass this as the store's notify function with the hub as ud. */
 void plx_hub_store_notify(void *hub, const uint8_t *key, size_t klen, const char *op);

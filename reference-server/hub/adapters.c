@@ -1,0 +1,161 @@
+/*
+ * adapters.c - adapted keys: a client owns a key (bounded per connection by max_adapters);
+ * reads naming it are forwarded to the owner as read{id, key, argv, timeout_ms} and answered
+ * with the owner's reply (CALL_TIMEOUT after the default call timeout, PEER_GONE if the
+ * owner leaves); writes get READ_ONLY; watchers get change{op: "gone"} when the owner
+ * unadapts or leaves.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PIPELINE_READ_TEXT "ERR reads of adapted keys are not allowed in a pipeline"
+
+hub_conn *hub_adapter_owner(const plx_hub *h, plx_bytes key) {
+    return hub_map_get(&h->adapters, key.data, key.len);
+}
+
+/* Reads the key field; 0 or the error code (already answered). */
+static int key_field(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t rid, plx_bytes *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->json, "key");
+    int code = !v                                          ? PLX_E_MISSING_FIELD
+               : hub_att_json_bytes(v, m->att, m->natt, k) ? PLX_E_BAD_FIELD_TYPE
+                                                           : 0;
+    if (code) hub_reply_error(h, c, rid, code, "key", NULL);
+    return code;
+}
+
+void hub_on_adapt(plx_hub *h, hub_conn *c, const plx_msg *m) {
+    uint64_t rid = 0;
+    plx_bytes k;
+    hub_get_uint(m->json, "id", &rid);
+    if (key_field(h, c, m, rid, &k)) return;
+    hub_conn *owner = hub_adapter_owner(h, k);
+    if (owner && owner != c) {
+        hub_reply_error(h, c, rid, PLX_E_KEY_OWNED, NULL, NULL);
+        return;
+    }
+    if (!owner) {
+        if (c->adapted.n >= h->cfg.max_adapters) {
+            hub_reply_error(h, c, rid, PLX_E_LIMIT_REACHED, "too many adapted keys", NULL);
+            return;
+        }
+        if (hub_strs_add(&c->adapted, k.data, k.len) != 0) {
+            hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
+            return;
+        }
+        if (hub_map_put(&h->adapters, k.data, k.len, c) != 0) {
+            hub_strs_remove(&c->adapted, c->adapted.n - 1);
+            hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
+            return;
+        }
+    }
+    hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
+}
+
+void hub_on_unadapt(plx_hub *h, hub_conn *c, const plx_msg *m) {
+    uint64_t rid = 0;
+    plx_bytes k;
+    hub_get_uint(m->json, "id", &rid);
+    if (key_field(h, c, m, rid, &k)) return;
+    hub_conn *owner = hub_adapter_owner(h, k);
+    if (owner && owner != c) {
+        hub_reply_error(h, c, rid, PLX_E_KEY_OWNED, NULL, NULL);
+        return;
+    }
+    hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
+    if (!owner) return;
+    long i = hub_strs_find(&c->adapted, k.data, k.len);
+    hub_map_del(&h->adapters, k.data, k.len);
+    if (i >= 0) {
+        plx_bytes key = c->adapted.v[i]; /* k may point into m; either is fine until here */
+        hub_watch_notify(h, key, "gone", c->name);
+        hub_strs_remove(&c->adapted, (size_t)i);
+    }
+}
+
+void hub_adapters_release(plx_hub *h, hub_conn *c) {
+    for (size_t i = 0; i < c->adapted.n; i++) {
+        hub_map_del(&h->adapters, c->adapted.v[i].data, c->adapted.v[i].len);
+        hub_watch_notify(h, c->adapted.v[i], "gone", NULL);
+    }
+    hub_strs_clear(&c->adapted);
+}
+
+/* The argv index of the first adapted key the command names, or -1. */
+static long adapted_key(const plx_hub *h, const plx_bytes *argv, size_t argc, hub_conn **owner) {
+    if (h->adapters.count == 0 || argc == 0) return -1;
+    size_t *idx = malloc(argc * sizeof(*idx));
+    if (!idx) return -1;
+    size_t n = plx_store_keys(argv, argc, idx, argc);
+    long found = -1;
+    for (size_t i = 0; i < n && found < 0; i++) {
+        if (idx[i] >= argc) continue;
+        if ((*owner = hub_adapter_owner(h, argv[idx[i]]))) found = (long)idx[i];
+    }
+    free(idx);
+    return found;
+}
+
+int hub_adapter_blocked(const plx_hub *h, int flags, const plx_bytes *argv, size_t argc,
+                        const char **msg) {
+    hub_conn *owner = NULL;
+    if (!(flags & (PLX_CMD_READ | PLX_CMD_WRITE)) || adapted_key(h, argv, argc, &owner) < 0)
+        return 0;
+    if (flags & PLX_CMD_WRITE) {
+        *msg = NULL;
+        return PLX_E_READ_ONLY;
+    }
+    *msg = PIPELINE_READ_TEXT;
+    return PLX_E_COMMAND_ERROR;
+}
+
+/* Sends read{id, key, argv, timeout_ms} for call k: 0, or an error when it could not go. */
+static int send_read(plx_hub *h, hub_call *k, hub_conn *owner, plx_bytes key, const plx_bytes *argv,
+                     size_t argc, uint32_t timeout) {
+    hub_att att = {0};
+    int err = PLX_E_NOMEM;
+    cJSON *r = hub_msg_new("read"), *a = cJSON_CreateArray(), *kj = NULL;
+    if (!r || !a || !(kj = hub_att_bytes_json(key, &att, &err))) goto done;
+    for (size_t i = 0; i < argc; i++) {
+        cJSON *e = hub_att_bytes_json(argv[i], &att, &err);
+        if (!e) goto done;
+        cJSON_AddItemToArray(a, e);
+    }
+    cJSON_AddNumberToObject(r, "id", (double)k->sid);
+    cJSON_AddItemToObject(r, "key", kj);
+    cJSON_AddItemToObject(r, "argv", a);
+    cJSON_AddNumberToObject(r, "timeout_ms", timeout);
+    kj = a = NULL;
+    err = hub_send(h, owner, r, att.v, att.n);
+done:
+    cJSON_Delete(kj);
+    cJSON_Delete(a);
+    cJSON_Delete(r);
+    hub_att_clear(&att);
+    return owner->state == HUB_CLOSING ? 0 : err;
+}
+
+int hub_adapter_route(plx_hub *h, hub_conn *c, uint64_t rid, int flags, const plx_msg *m,
+                      const plx_bytes *argv, size_t argc, uint64_t now) {
+    (void)m;
+    hub_conn *owner = NULL;
+    if (!(flags & (PLX_CMD_READ | PLX_CMD_WRITE))) return 0;
+    long ki = adapted_key(h, argv, argc, &owner);
+    if (ki < 0) return 0;
+    if (flags & PLX_CMD_WRITE) {
+        hub_reply_error(h, c, rid, PLX_E_READ_ONLY, NULL, NULL);
+        return 1;
+    }
+    if (!hub_pending_room(h, c, rid)) return 1;
+    uint32_t timeout = h->cfg.call_timeout_ms;
+    hub_call *k = hub_call_start(h, HUB_READ, c, rid, owner, now + timeout);
+    if (!k) {
+        hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
+        return 1;
+    }
+    if (send_read(h, k, owner, argv[ki], argv, argc, timeout) != 0)
+        hub_call_fail(h, k, PLX_E_LIMIT_REACHED);
+    return 1;
+}

@@ -1,0 +1,127 @@
+/*
+ * reply.c - building and sending the hub's answers: reply{id, result|error}, error
+ * messages, error objects, and typed reads of request fields.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The body size of a message: u32 + JSON text + (u32 + bytes) per attachment. */
+static size_t body_size(const cJSON *json, const plx_bytes *att, size_t natt) {
+    size_t n = 4 + 4 * natt;
+    for (size_t i = 0; i < natt; i++)
+        n += att[i].len;
+    char *text = cJSON_PrintUnformatted(json);
+    n += text ? strlen(text) : 0;
+    cJSON_free(text);
+    return n;
+}
+
+int hub_send(plx_hub *h, hub_conn *c, const cJSON *json, const plx_bytes *att, size_t natt) {
+    if (!c || c->state == HUB_CLOSING || !json) return PLX_E_INVAL;
+    if (body_size(json, att, natt) > c->limits.max_message) return PLX_E_TOO_LARGE;
+    int rc = h->io.send(h->io.ud, c->id, json, att, natt);
+    if (rc < 0) {
+        /* The queue is over its bound: the error message could not be queued either. */
+        c->state = HUB_CLOSING;
+        c->close_code = PLX_E_SLOW_READER;
+        h->reap_needed = 1;
+    }
+    return rc;
+}
+
+cJSON *hub_msg_new(const char *t) {
+    cJSON *o = cJSON_CreateObject();
+    if (o && !cJSON_AddStringToObject(o, "t", t)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *hub_error_obj(int code, const char *message, cJSON *detail) {
+    cJSON *e = cJSON_CreateObject();
+    const char *name = plx_error_name(code);
+    if (!e || !cJSON_AddNumberToObject(e, "code", code < 0 ? -code : code) ||
+        !cJSON_AddStringToObject(e, "name", name ? name : "INTERNAL") ||
+        !cJSON_AddStringToObject(e, "message", message ? message : plx_strerror(code))) {
+        cJSON_Delete(e);
+        cJSON_Delete(detail);
+        return NULL;
+    }
+    if (detail) cJSON_AddItemToObject(e, "detail", detail);
+    return e;
+}
+
+void hub_reply(plx_hub *h, hub_conn *c, uint64_t id, cJSON *result, const hub_att *att) {
+    cJSON *r = hub_msg_new("reply");
+    if (!r || !cJSON_AddNumberToObject(r, "id", (double)id)) {
+        cJSON_Delete(r);
+        cJSON_Delete(result);
+        return;
+    }
+    cJSON_AddItemToObject(r, "result", result ? result : cJSON_CreateNull());
+    if (hub_send(h, c, r, att ? att->v : NULL, att ? att->n : 0) == PLX_E_TOO_LARGE)
+        hub_reply_error(h, c, id, PLX_E_LIMIT_REACHED, "reply exceeds max_message", NULL);
+    cJSON_Delete(r);
+}
+
+void hub_reply_error(plx_hub *h, hub_conn *c, uint64_t id, int code, const char *message,
+                     cJSON *detail) {
+    hub_reply_error_att(h, c, id, code, message, detail, NULL);
+}
+
+void hub_reply_error_att(plx_hub *h, hub_conn *c, uint64_t id, int code, const char *message,
+                         cJSON *detail, const hub_att *att) {
+    cJSON *e = hub_error_obj(code, message, detail);
+    cJSON *r = hub_msg_new("reply");
+    if (!e || !r || !cJSON_AddNumberToObject(r, "id", (double)id)) {
+        cJSON_Delete(e);
+        cJSON_Delete(r);
+        return;
+    }
+    cJSON_AddItemToObject(r, "error", e);
+    hub_send(h, c, r, att ? att->v : NULL, att ? att->n : 0);
+    cJSON_Delete(r);
+}
+
+void hub_error_msg(plx_hub *h, hub_conn *c, int code, const char *message, int64_t re) {
+    const char *name = plx_error_name(code);
+    cJSON *r = hub_msg_new("error");
+    if (!r || !cJSON_AddNumberToObject(r, "code", code < 0 ? -code : code) ||
+        !cJSON_AddStringToObject(r, "name", name ? name : "INTERNAL") ||
+        !cJSON_AddStringToObject(r, "message", message ? message : plx_strerror(code)) ||
+        (re >= 0 && !cJSON_AddNumberToObject(r, "re", (double)re))) {
+        cJSON_Delete(r);
+        return;
+    }
+    hub_send(h, c, r, NULL, 0);
+    cJSON_Delete(r);
+}
+
+void hub_req_error(plx_hub *h, hub_conn *c, int has_id, uint64_t id, int code,
+                   const char *message) {
+    if (has_id)
+        hub_reply_error(h, c, id, code, message, NULL);
+    else
+        hub_error_msg(h, c, code, message, -1);
+}
+
+int hub_get_uint(const cJSON *obj, const char *field, uint64_t *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, field);
+    if (!cJSON_IsNumber(v)) return 0;
+    double d = v->valuedouble;
+    if (!(d >= 0) || d > 9007199254740991.0 || floor(d) != d) return 0;
+    *out = (uint64_t)d;
+    return 1;
+}
+
+const char *hub_get_str(const cJSON *obj, const char *field) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, field);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int hub_get_bool(const cJSON *obj, const char *field) {
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, field));
+}

@@ -1,0 +1,97 @@
+/*
+ * watch.c - watches: glob patterns per connection (bounded by max_watches, each pattern at
+ * most HUB_PATTERN_MAX bytes) and the change{key, op, by?, pattern} notifications for every
+ * key the store reports changed. The hub is the store's notify target.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+/* Reads the pattern field; 0 or the error code (already answered). */
+static int pattern_field(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t rid, plx_bytes *p) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->json, "pattern");
+    int code = 0;
+    if (!v)
+        code = PLX_E_MISSING_FIELD;
+    else if (hub_att_json_bytes(v, m->att, m->natt, p) != 0)
+        code = PLX_E_BAD_FIELD_TYPE;
+    else if (p->len > HUB_PATTERN_MAX)
+        code = PLX_E_BAD_VALUE;
+    if (code)
+        hub_reply_error(h, c, rid, code,
+                        code == PLX_E_BAD_VALUE ? "pattern longer than 1024 bytes" : "pattern",
+                        NULL);
+    return code;
+}
+
+void hub_on_watch(plx_hub *h, hub_conn *c, const plx_msg *m) {
+    uint64_t rid = 0;
+    plx_bytes p;
+    hub_get_uint(m->json, "id", &rid);
+    if (pattern_field(h, c, m, rid, &p)) return;
+    if (hub_strs_find(&c->watches, p.data, p.len) < 0) {
+        if (c->watches.n >= h->cfg.max_watches) {
+            hub_reply_error(h, c, rid, PLX_E_LIMIT_REACHED, "too many watches", NULL);
+            return;
+        }
+        if (hub_strs_add(&c->watches, p.data, p.len) != 0) {
+            hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
+            return;
+        }
+    }
+    hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
+}
+
+void hub_on_unwatch(plx_hub *h, hub_conn *c, const plx_msg *m) {
+    uint64_t rid = 0;
+    plx_bytes p;
+    hub_get_uint(m->json, "id", &rid);
+    if (pattern_field(h, c, m, rid, &p)) return;
+    long i = hub_strs_find(&c->watches, p.data, p.len);
+    if (i >= 0) hub_strs_remove(&c->watches, (size_t)i);
+    hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
+}
+
+void hub_watch_notify(plx_hub *h, plx_bytes key, const char *op, const char *by) {
+    cJSON *ch = NULL;
+    hub_att att = {0};
+    int err = 0;
+    for (hub_conn *c = h->head; c; c = c->next) {
+        if (c->state != HUB_READY) continue;
+        for (size_t i = 0; i < c->watches.n; i++) {
+            plx_bytes p = c->watches.v[i];
+            if (!hub_glob_match(p.data, p.len, key.data, key.len)) continue;
+            if (!ch) { /* built once, for the first watcher */
+                cJSON *k = NULL;
+                if (!(ch = hub_msg_new("change")) || !(k = hub_att_bytes_json(key, &att, &err)))
+                    goto done;
+                cJSON_AddItemToObject(ch, "key", k);
+                cJSON_AddStringToObject(ch, "op", op);
+                if (by) cJSON_AddStringToObject(ch, "by", by);
+            }
+            /* The pattern's attachment (if any) goes after the key's. */
+            hub_att full = {0};
+            for (size_t k = 0; k < att.n; k++)
+                hub_att_add(&full, att.v[k]);
+            cJSON *pj = hub_att_bytes_json(p, &full, &err);
+            if (pj) {
+                cJSON_DeleteItemFromObjectCaseSensitive(ch, "pattern");
+                cJSON_AddItemToObject(ch, "pattern", pj);
+                hub_send(h, c, ch, full.v, full.n);
+            }
+            hub_att_clear(&full);
+            /* One change per matching pattern, as Redis's psubscribe delivers. */
+        }
+    }
+done:
+    cJSON_Delete(ch);
+    hub_att_clear(&att);
+}
+
+void plx_hub_store_notify(void *hub, const uint8_t *key, size_t klen, const char *op) {
+    plx_hub *h = hub;
+    if (!h || !op) return;
+    const char *by = NULL;
+    if (h->executing && strcmp(op, "expired") != 0) by = h->executing->name;
+    hub_watch_notify(h, (plx_bytes){key, klen}, op, by);
+}
