@@ -764,18 +764,18 @@ def valid_chunking():
     vec("uneven-chunks", "A sender may cut chunks smaller than max_frame and of uneven sizes "
         "(1, 2, 3, 100, rest).", ["CHK-4", "CHK-14"], fr, [M(c, [catt])])
 
-    pa = chunks(body(J({"t": "ping", "n": 1})), 1, [3])
-    pb = chunks(body(J({"t": "ping", "n": 2})), 2, [3])
-    vec("max-partial-boundary", "max_partial 2: with 2 incomplete messages, a third message "
-        "that is complete in one frame is accepted; then both complete.", ["CHK-9", "CHK-14"],
-        [pa[0], pb[0], ws_msg({"t": "ping", "n": 3}, msg_id=3), pb[1], pa[1]],
-        [M({"t": "ping", "n": 3}), M({"t": "ping", "n": 2}), M({"t": "ping", "n": 1})],
-        limits={"max_partial": 2})
+    parts = [chunks(body(J({"t": "ping", "n": i})), i, [3]) for i in range(1, 17)]
+    last = ws_msg({"t": "ping", "n": 17}, msg_id=17)
+    vec("max-partial-boundary", "max_partial 16: with 16 incomplete messages (msg_ids 1..16), "
+        "a 17th message that is complete in one frame is accepted; then the 16 complete in "
+        "reverse order.", ["CHK-9", "CHK-14"],
+        [q[0] for q in parts] + [last] + [q[1] for q in reversed(parts)],
+        [M({"t": "ping", "n": 17})] + [M({"t": "ping", "n": i}) for i in range(16, 0, -1)])
 
     fr = chunks(body(J({"t": "ping", "n": 4})), 6, [4, 4])
-    vec("expiry-counts-idle-time", "expiry_ms 1000 counts idle time per message: chunks at "
-        "0, 900 and 1800 ms (total above 1000, each gap below).", ["CHK-8"], fr,
-        [M({"t": "ping", "n": 4})], limits={"expiry_ms": 1000}, now=[0, 900, 1800])
+    vec("expiry-counts-idle-time", "expiry_ms 30000 counts idle time per message: chunks at "
+        "0, 29000 and 58000 ms (total above 30000, each gap below).", ["CHK-8"], fr,
+        [M({"t": "ping", "n": 4})], now=[0, 29000, 58000])
 
 
 def valid_gzip():
@@ -1077,27 +1077,29 @@ def invalid_chunk():
         [frame(big[:60000], 1, 0, MORE), frame(big[60000:], 1, 60000)], error="TOO_LARGE",
         limits={"max_message": 65536})
 
-    vec("too-many-partial", "max_partial 2: a third incomplete message (msg_id 3).",
-        ["CHK-9"], [frame(b[:10], i, 0, MORE) for i in (1, 2, 3)],
-        error="TOO_MANY_PARTIAL", limits={"max_partial": 2})
-    vec("too-many-partial-default", "Default max_partial 16: 17 incomplete messages of one "
-        "byte each (msg_ids 1..17).", ["CHK-9", "CHK-14"],
+    vec("too-many-partial", "max_partial 16: 17 incomplete messages of one byte each "
+        "(msg_ids 1..17): the 17th fails.", ["CHK-9", "CHK-14"],
         [frame(b[:1], i, 0, MORE) for i in range(1, 18)], error="TOO_MANY_PARTIAL")
+    vec("too-many-partial-after-complete", "16 incomplete messages, one of them completes, "
+        "then a new incomplete one is accepted and the next one fails.", ["CHK-9", "CHK-13"],
+        [frame(b[:1], i, 0, MORE) for i in range(1, 17)] +
+        [frame(b[1:], 5, 1), frame(b[:1], 17, 0, MORE), frame(b[:1], 18, 0, MORE)],
+        [M(s, [b[-900:]])], error="TOO_MANY_PARTIAL")
 
     pb = ws_msg({"t": "ping"}, msg_id=2)
-    vec("expired-other-id", "expiry_ms 1000: msg_id 1 gets a chunk at 0 ms; a frame of "
-        "msg_id 2 at 5000 ms finds it expired.", ["CHK-8"], [fr[0], pb], error="EXPIRED",
-        limits={"expiry_ms": 1000, "max_frame": 512}, now=[0, 5000])
-    vec("expired-same-id", "expiry_ms 1000: the next chunk of msg_id 1 arrives at 5000 ms, "
+    vec("expired-other-id", "expiry_ms 30000: msg_id 1 gets a chunk at 0 ms; a frame of "
+        "msg_id 2 at 35000 ms finds it expired.", ["CHK-8"], [fr[0], pb], error="EXPIRED",
+        limits={"max_frame": 512}, now=[0, 35000])
+    vec("expired-same-id", "expiry_ms 30000: the next chunk of msg_id 1 arrives at 35000 ms, "
         "after the message expired.", ["CHK-8"], fr, error="EXPIRED",
-        limits={"expiry_ms": 1000, "max_frame": 512}, now=[0, 5000])
-    vec("expired-idle-while-others-flow", "expiry_ms 1000: msg_id 1 stays idle while "
-        "single-frame messages arrive at 500 and 900 ms; the one at 1500 ms finds it "
+        limits={"max_frame": 512}, now=[0, 35000])
+    vec("expired-idle-while-others-flow", "expiry_ms 30000: msg_id 1 stays idle while "
+        "single-frame messages arrive at 15000 and 29000 ms; the one at 30001 ms finds it "
         "expired.", ["CHK-8"],
         [fr[0], ws_msg({"t": "ping", "n": 1}, msg_id=2), ws_msg({"t": "ping", "n": 2},
                                                                msg_id=2), pb],
         [M({"t": "ping", "n": 1}), M({"t": "ping", "n": 2})], error="EXPIRED",
-        limits={"expiry_ms": 1000, "max_frame": 512}, now=[0, 500, 900, 1500])
+        limits={"max_frame": 512}, now=[0, 15000, 29000, 30001])
 
 
 # ------------------------------------------------------------------ invalid: gzip layer
@@ -1322,9 +1324,9 @@ def nest(k):
 def spec_valid():
     p = {"t": "ping", "n": 6}
     fr = chunks(body(J(p)), 7, [4])
-    vec("expiry-boundary-not-expired", "expiry_ms 1000: the next chunk arrives exactly 1000 ms "
-        "after the first; a message expires only when now - last_chunk_time > expiry_ms.",
-        ["CHK-8"], fr, [M(p)], limits={"expiry_ms": 1000}, now=[0, 1000])
+    vec("expiry-boundary-not-expired", "expiry_ms 30000: the next chunk arrives exactly "
+        "30000 ms after the first; a message expires only when now - last_chunk_time > "
+        "expiry_ms.", ["CHK-8"], fr, [M(p)], now=[5, 30005])
 
     z = gzip_member(body(J(p)))
     hdr = (bytes([0x1F, 0x8B, 8, 0x1F]) + struct.pack("<I", 1234567890) + bytes([4, 11]) +
@@ -1384,29 +1386,29 @@ def spec_invalid_transport():
 def spec_invalid_chunk():
     p = body(J({"t": "ping"}))
     z = gzip_member(body(J({"t": "send", "to": "all", "event": "g", "data": "y" * 2000})))
-    vec("expiry-boundary-expired", "expiry_ms 1000: the next chunk arrives 1001 ms after the "
-        "first: EXPIRED.", ["CHK-8"], chunks(p, 7, [4]), error="EXPIRED",
-        limits={"expiry_ms": 1000}, now=[0, 1001])
-    vec("expired-before-offset-gap", "expiry_ms 1000: the second chunk arrives late and with "
+    vec("expiry-boundary-expired", "expiry_ms 30000: the next chunk arrives 30001 ms after "
+        "the first: EXPIRED.", ["CHK-8"], chunks(p, 7, [4]), error="EXPIRED",
+        now=[5, 30006])
+    vec("expired-before-offset-gap", "expiry_ms 30000: the second chunk arrives late and with "
         "a wrong offset: expiry (ERR-1 step 4) comes before reassembly checks.",
         ["CHK-8", "ERR-1"], [frame(p[:4], 1, 0, MORE), frame(p[9:], 1, 9)], error="EXPIRED",
-        limits={"expiry_ms": 1000}, now=[0, 2000])
-    vec("header-before-expired", "expiry_ms 1000: a frame with version 2 arrives after an "
+        now=[0, 40000])
+    vec("header-before-expired", "expiry_ms 30000: a frame with version 2 arrives after an "
         "incomplete message expired: header checks come before expiry.", ["FRM-5", "ERR-1"],
         [frame(p[:4], 1, 0, MORE), frame(p, 2, version=2)], error="BAD_VERSION",
-        limits={"expiry_ms": 1000}, now=[0, 2000])
-    vec("transport-length-before-expired", "expiry_ms 1000: a frame one byte too long arrives "
+        now=[0, 40000])
+    vec("transport-length-before-expired", "expiry_ms 30000: a frame one byte too long arrives "
         "after an incomplete message expired: transport length (step 3) before expiry "
         "(step 4).", ["ERR-1"], [frame(p[:4], 1, 0, MORE), frame(p, 2) + b"\x00"],
-        error="LENGTH_MISMATCH", limits={"expiry_ms": 1000}, now=[0, 2000])
+        error="LENGTH_MISMATCH", now=[0, 40000])
     vec("offset-gap-before-gzip-not-negotiated", "gzip off: a new msg_id with offset 5 and "
         "GZIP: OFFSET_GAP is checked first (CHK-9).", ["CHK-9"],
         [frame(z[5:], 1, 5, GZIP)], error="OFFSET_GAP", limits={"gzip": False})
-    vec("gzip-not-negotiated-before-too-many-partial", "gzip off, max_partial 1: one incomplete "
-        "message, then a new GZIP chunk with MORE: GZIP_NOT_NEGOTIATED comes before "
-        "TOO_MANY_PARTIAL (CHK-9).", ["CHK-9"],
-        [frame(p[:4], 1, 0, MORE), frame(z[:50], 2, 0, GZIP | MORE)],
-        error="GZIP_NOT_NEGOTIATED", limits={"gzip": False, "max_partial": 1})
+    vec("gzip-not-negotiated-before-too-many-partial", "gzip off: 16 incomplete messages, "
+        "then a new GZIP chunk with MORE: GZIP_NOT_NEGOTIATED comes before TOO_MANY_PARTIAL "
+        "(CHK-9).", ["CHK-9"],
+        [frame(p[:4], i, 0, MORE) for i in range(1, 17)] + [frame(z[:50], 17, 0, GZIP | MORE)],
+        error="GZIP_NOT_NEGOTIATED", limits={"gzip": False})
     vec("gzip-not-negotiated-chunked", "gzip off: the first chunk of a chunked message has "
         "GZIP.", ["CHK-9", "GZ-1"], [frame(z[:50], 1, 0, GZIP | MORE)],
         error="GZIP_NOT_NEGOTIATED", limits={"gzip": False})
@@ -1601,7 +1603,7 @@ One JSON object per file `NNN-slug.json`:
 | `description` | what the vector checks, then the first frames decoded field by field |
 | `requirements` | IDs of spec/requirements.json (SPEC.md) that the vector checks |
 | `binding` | `websocket`: each `input` element is one WebSocket binary message (one frame); `stream`: the `input` elements are concatenated into one byte stream (u32 BE frame_len before each frame) that ends after the last element: input ending inside a prefix or a frame is TRUNCATED (TRN-18, as for a recorded file) |
-| `limits` | only the limits that differ from the defaults `max_frame` 1048576, `max_message` 67108864, `max_partial` 16, `expiry_ms` 30000, `gzip` true |
+| `limits` | only the limits that differ from the defaults `max_frame` 1048576, `max_message` 67108864, `max_partial` 16, `expiry_ms` 30000, `gzip` true. The vectors only change `max_frame`, `max_message` (within their LIM-1 ranges) and `gzip`: `max_partial` and `expiry_ms` are fixed by LIM-1 and keep their values (the members stay in the format for codecs that make them configurable) |
 | `dir` | `c2s` or `s2c`: the direction the receiver validates messages for (a server receives c2s) |
 | `input` | lowercase hex strings |
 | `now_ms` | optional (websocket only): the clock value when each input element is fed; default 0 |
