@@ -404,13 +404,15 @@ static void emit_check(FILE *out, const error_def *defs, size_t n) {
                 "_Static_assert(PLX_E_%s == -%ld, \"PLX_E_%s must be -%ld as in "
                 "spec/errors.json\");\n",
                 defs[i].name, defs[i].code, defs[i].name, defs[i].code);
-    fputs("\n/* Every registry code as the enum spells it, in registry order. */\n"
-          "static const int plx_spec_error_codes[] = {\n",
+    fputs("\n/* Every registry code as the enum spells it, in registry order\n"
+          " * (PLX_SPEC_ERROR_COUNT of them). */\n"
+          "static inline const int *plx_spec_error_codes(void) {\n"
+          "    static const int codes[] = {\n",
           out);
     for (size_t i = 0; i < n; i++)
-        fprintf(out, "    PLX_E_%s,\n", defs[i].name);
-    fputs("};\n_Static_assert(sizeof(plx_spec_error_codes) / sizeof(plx_spec_error_codes[0]) "
-          "== PLX_SPEC_ERROR_COUNT,\n               \"registry entry count\");\n\n",
+        fprintf(out, "        PLX_E_%s,\n", defs[i].name);
+    fputs("    };\n    _Static_assert(sizeof(codes) / sizeof(codes[0]) == PLX_SPEC_ERROR_COUNT,\n"
+          "                   \"registry entry count\");\n    return codes;\n}\n\n",
           out);
     fputs("/* The registry name of an enum value. No default label: -Wswitch reports any enum\n"
           " * value of codec.h that the registry lacks. */\n"
