@@ -212,30 +212,6 @@ static void test_valid_instances(void **state) {
     }
 }
 
-static void test_missing_required_fields(void **state) {
-    const cJSON *ty, *f;
-    int checked = 0;
-    cJSON_ArrayForEach(ty, spec_types(state)) {
-        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(ty, "fields")) {
-            if (!required(f)) continue;
-            const char *name = str_of(f, "name");
-            cJSON *m = instance(ty, 1, 0);
-            cJSON_DeleteItemFromObjectCaseSensitive(m, name);
-            expect(m, 1, receive_dir(ty), PLX_E_MISSING_FIELD, name);
-            /* names are case-sensitive: an upper-case spelling does not count */
-            char upper[128];
-            snprintf(upper, sizeof(upper), "%s", name);
-            for (char *p = upper; *p; p++)
-                *p = (char)toupper((unsigned char)*p);
-            cJSON_AddItemToObject(m, upper, good_value(f, 0));
-            expect(m, 1, receive_dir(ty), PLX_E_MISSING_FIELD, name);
-            cJSON_Delete(m);
-            checked++;
-        }
-    }
-    assert_true(checked > 0);
-}
-
 /* m with field name set to the JSON value text (the other one_of fields removed). */
 static cJSON *with_field(const cJSON *ty, const char *name, const char *text) {
     cJSON *m = instance(ty, 0, 0);
@@ -251,77 +227,100 @@ static cJSON *with_field(const cJSON *ty, const char *name, const char *text) {
     return m;
 }
 
-static void test_wrong_field_types(void **state) {
+/* Runs check on every field of every type of the spec; returns how many fields it checked
+ * (check returns 0 for a field it does not apply to). */
+static int each_field(void **state, int (*check)(const cJSON *ty, const cJSON *f)) {
     const cJSON *ty, *f;
     int checked = 0;
     cJSON_ArrayForEach(ty, spec_types(state)) {
         cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(ty, "fields")) {
-            const char *name = str_of(f, "name");
-            const type_values *tv = values_for(str_of(f, "type"));
-            for (size_t i = 0; tv->bad[i]; i++) {
-                cJSON *m = with_field(ty, name, tv->bad[i]);
-                expect(m, 1, receive_dir(ty), PLX_E_BAD_FIELD_TYPE, name);
-                cJSON_Delete(m);
-                checked++;
-            }
-            for (size_t i = 0; i < 3 && tv->good[i] && !cJSON_GetObjectItemCaseSensitive(f, "enum");
-                 i++) {
-                cJSON *m = with_field(ty, name, tv->good[i]);
-                expect(m, 1, receive_dir(ty), 0, NULL);
-                cJSON_Delete(m);
-            }
+            checked += check(ty, f);
         }
     }
-    assert_true(checked > 0);
+    return checked;
+}
+
+static int check_missing(const cJSON *ty, const cJSON *f) {
+    if (!required(f)) return 0;
+    const char *name = str_of(f, "name");
+    cJSON *m = instance(ty, 1, 0);
+    cJSON_DeleteItemFromObjectCaseSensitive(m, name);
+    expect(m, 1, receive_dir(ty), PLX_E_MISSING_FIELD, name);
+    /* names are case-sensitive: an upper-case spelling does not count */
+    char upper[128];
+    snprintf(upper, sizeof(upper), "%s", name);
+    for (char *p = upper; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    cJSON_AddItemToObject(m, upper, good_value(f, 0));
+    expect(m, 1, receive_dir(ty), PLX_E_MISSING_FIELD, name);
+    cJSON_Delete(m);
+    return 1;
+}
+
+static void test_missing_required_fields(void **state) {
+    assert_true(each_field(state, check_missing) > 0);
+}
+
+static int check_wrong_types(const cJSON *ty, const cJSON *f) {
+    const char *name = str_of(f, "name");
+    const type_values *tv = values_for(str_of(f, "type"));
+    for (size_t i = 0; tv->bad[i]; i++) {
+        cJSON *m = with_field(ty, name, tv->bad[i]);
+        expect(m, 1, receive_dir(ty), PLX_E_BAD_FIELD_TYPE, name);
+        cJSON_Delete(m);
+    }
+    for (size_t i = 0; i < 3 && tv->good[i] && !cJSON_GetObjectItemCaseSensitive(f, "enum"); i++) {
+        cJSON *m = with_field(ty, name, tv->good[i]);
+        expect(m, 1, receive_dir(ty), 0, NULL);
+        cJSON_Delete(m);
+    }
+    return tv->bad[0] != NULL;
+}
+
+static void test_wrong_field_types(void **state) {
+    assert_true(each_field(state, check_wrong_types) > 0);
+}
+
+static int check_bad_reference(const cJSON *ty, const cJSON *f) {
+    const char *name = str_of(f, "name");
+    const type_values *tv = values_for(str_of(f, "type"));
+    if (!tv->bad_ref) return 0;
+    cJSON *m = with_field(ty, name, tv->bad_ref);
+    expect(m, 1, receive_dir(ty), PLX_E_BAD_ATTACHMENT_REF, name);
+    expect(m, 2, receive_dir(ty), 0, NULL); /* index 1 is fine with two */
+    cJSON_Delete(m);
+    return 1;
 }
 
 static void test_bad_references_in_fields(void **state) {
-    const cJSON *ty, *f;
-    int checked = 0;
-    cJSON_ArrayForEach(ty, spec_types(state)) {
-        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(ty, "fields")) {
-            const char *name = str_of(f, "name");
-            const type_values *tv = values_for(str_of(f, "type"));
-            if (!tv->bad_ref) continue;
-            cJSON *m = with_field(ty, name, tv->bad_ref);
-            expect(m, 1, receive_dir(ty), PLX_E_BAD_ATTACHMENT_REF, name);
-            expect(m, 2, receive_dir(ty), 0, NULL); /* index 1 is fine with two */
-            cJSON_Delete(m);
-            checked++;
-        }
+    assert_true(each_field(state, check_bad_reference) > 0);
+}
+
+static void expect_enum_value(const cJSON *ty, const char *name, const char *value, int code) {
+    cJSON *m = instance(ty, 0, 0);
+    cJSON_ReplaceItemInObjectCaseSensitive(m, name, cJSON_CreateString(value));
+    expect(m, 0, receive_dir(ty), code, code ? name : NULL);
+    cJSON_Delete(m);
+}
+
+static int check_enum(const cJSON *ty, const cJSON *f) {
+    const cJSON *en = cJSON_GetObjectItemCaseSensitive(f, "enum"), *v;
+    if (!en) return 0;
+    const char *name = str_of(f, "name");
+    cJSON_ArrayForEach(v, en) {
+        expect_enum_value(ty, name, v->valuestring, 0);
+        char upper[128];
+        snprintf(upper, sizeof(upper), "%s", v->valuestring);
+        upper[0] = (char)toupper((unsigned char)upper[0]);
+        expect_enum_value(ty, name, upper, PLX_E_BAD_VALUE);
     }
-    assert_true(checked > 0);
+    expect_enum_value(ty, name, "not-a-listed-value", PLX_E_BAD_VALUE);
+    expect_enum_value(ty, name, "", PLX_E_BAD_VALUE);
+    return 1;
 }
 
 static void test_enums(void **state) {
-    const cJSON *ty, *f, *v;
-    int checked = 0;
-    cJSON_ArrayForEach(ty, spec_types(state)) {
-        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(ty, "fields")) {
-            const cJSON *en = cJSON_GetObjectItemCaseSensitive(f, "enum");
-            if (!en) continue;
-            const char *name = str_of(f, "name");
-            cJSON_ArrayForEach(v, en) {
-                cJSON *m = instance(ty, 0, 0);
-                cJSON_ReplaceItemInObjectCaseSensitive(m, name, cJSON_CreateString(v->valuestring));
-                expect(m, 0, receive_dir(ty), 0, NULL);
-                char upper[128];
-                snprintf(upper, sizeof(upper), "%s", v->valuestring);
-                upper[0] = (char)toupper((unsigned char)upper[0]);
-                cJSON_ReplaceItemInObjectCaseSensitive(m, name, cJSON_CreateString(upper));
-                expect(m, 0, receive_dir(ty), PLX_E_BAD_VALUE, name);
-                cJSON_Delete(m);
-            }
-            cJSON *m = with_field(ty, name, "\"not-a-listed-value\"");
-            expect(m, 0, receive_dir(ty), PLX_E_BAD_VALUE, name);
-            cJSON_Delete(m);
-            m = with_field(ty, name, "\"\"");
-            expect(m, 0, receive_dir(ty), PLX_E_BAD_VALUE, name);
-            cJSON_Delete(m);
-            checked++;
-        }
-    }
-    assert_true(checked > 0);
+    assert_true(each_field(state, check_enum) > 0);
 }
 
 static void test_one_of(void **state) {
