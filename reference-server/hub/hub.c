@@ -86,16 +86,17 @@ void plx_hub_free(plx_hub *h) {
     if (h->owns_store) plx_store_free(h->store);
     hub_map_iter it = {0};
     hub_map_node *n;
-    while ((n = hub_map_next(&h->calls, &it))) {
-        hub_call *k = n->val;
-        free(k->target);
-        free(k);
-    }
     /* Aggregates are referenced from their caller's pending map. */
     for (hub_conn *c = h->head; c; c = c->next) {
         hub_map_iter pi = {0};
         while ((n = hub_map_next(&c->pending, &pi)))
             if (((hub_agg *)n->val)->kind == 0) hub_agg_free(n->val);
+    }
+    it = (hub_map_iter){0};
+    while ((n = hub_map_next(&h->calls, &it))) {
+        hub_call *k = n->val;
+        free(k->target);
+        free(k);
     }
     hub_conn *c = h->head;
     while (c) {

@@ -53,13 +53,15 @@ void hub_on_send(plx_hub *h, hub_conn *c, const plx_msg *m) {
     int echo = hub_get_bool(m->json, "echo");
     hub_conn *target = NULL;
     hub_group *group = NULL;
+    int to_group = 0;
     if (strncmp(to, "client:", 7) == 0 && to[7]) {
         if (!(target = hub_name_lookup(h, to + 7))) {
             send_error(h, c, has_id, rid, PLX_E_UNKNOWN_CLIENT);
             return;
         }
     } else if (strncmp(to, "group:", 6) == 0 && to[6]) {
-        group = hub_group_get(h, to + 6);
+        group = hub_group_get(h, to + 6); /* NULL: no members, nothing delivered */
+        to_group = 1;
     } else if (strcmp(to, "all") != 0) {
         send_error(h, c, has_id, rid, PLX_E_BAD_TARGET);
         return;
@@ -83,12 +85,12 @@ void hub_on_send(plx_hub *h, hub_conn *c, const plx_msg *m) {
     size_t n = 0;
     if (target) {
         deliver(h, target, c, echo, ev, &att, &n);
-    } else if (group) {
-        if (group->hist) {
+    } else if (to_group) {
+        if (group && group->hist) {
             cJSON_AddNumberToObject(ev, "seq", (double)++group->seq);
             hub_hist_push(group->hist, ev, att.v, att.n);
         }
-        for (size_t i = 0; i < group->n; i++)
+        for (size_t i = 0; group && i < group->n; i++)
             deliver(h, group->members[i], c, echo, ev, &att, &n);
     } else {
         for (hub_conn *k = h->head; k; k = k->next)
