@@ -913,8 +913,8 @@ def valid_body():
         "kept in the decoded object).", ["MSG-2"], fr, [M(c)], enc=enc)
 
     p = {"t": "ping", "n": 9007199254740991}
-    vec("uint-max", "A uint field at its maximum 2^53-1.", ["MSG-3", "MSG-6"], [ws_msg(p, msg_id=61)],
-        [M(p)])
+    vec("uint-max", "A uint field at its maximum 2^53-1.", ["MSG-3", "MSG-6"],
+        [ws_msg(p, msg_id=61)], [M(p)])
 
 
 def valid_stream():
@@ -1064,10 +1064,12 @@ def invalid_chunk():
         error="OFFSET_OVERLAP", limits={"max_frame": 512})
 
     z = gzip_member(b)
-    vec("flags-mismatch-gzip-then-plain", "Chunk 1 has GZIP, chunk 2 does not.", ["CHK-2", "CHK-10"],
+    vec("flags-mismatch-gzip-then-plain", "Chunk 1 has GZIP, chunk 2 does not.",
+        ["CHK-2", "CHK-10"],
         [frame(z[:100], 1, 0, GZIP | MORE), frame(z[100:], 1, 100, 0)],
         error="FLAGS_MISMATCH")
-    vec("flags-mismatch-plain-then-gzip", "Chunk 1 is plain, chunk 2 has GZIP.", ["CHK-2", "CHK-10"],
+    vec("flags-mismatch-plain-then-gzip", "Chunk 1 is plain, chunk 2 has GZIP.",
+        ["CHK-2", "CHK-10"],
         [frame(b[:100], 1, 0, MORE), frame(b[100:], 1, 100, GZIP)], error="FLAGS_MISMATCH")
 
     big = body(J(s), [bytes(65537 - 8 - len(J(s)))])
@@ -1159,6 +1161,13 @@ def invalid_gzip():
 # ------------------------------------------------------------------ invalid: body layer
 
 
+def bad_texts(error, req, rows):
+    """One invalid vector per (slug, summary, JSON text): the text alone as the body's JSON,
+    no attachments, in one frame."""
+    for slug, summary, raw in rows:
+        vec(slug, summary, [req], [frame(body(raw), 1)], error=error)
+
+
 def invalid_body():
     t = J({"t": "ping"})
 
@@ -1182,51 +1191,55 @@ def invalid_body():
         "bytes with 3 present.", ["BODY-1"],
         one(body(t, [b"ok"]) + struct.pack(">I", 4) + b"abc"), error="BODY_TRUNCATED")
 
-    def text(raw):
-        return one(body(raw))
+    bad_texts("BAD_UTF8", "BODY-3", [
+        ("utf8-overlong", "JSON string containing c0 af (overlong '/').",
+         b'{"t":"ping","x":"\xc0\xaf"}'),
+        ("utf8-overlong-3-byte", "JSON string containing e0 80 80 (overlong NUL).",
+         b'{"t":"ping","x":"\xe0\x80\x80"}'),
+        ("utf8-surrogate", "JSON string containing ed a0 80 (U+D800, a surrogate).",
+         b'{"t":"ping","x":"\xed\xa0\x80"}'),
+        ("utf8-truncated-sequence", "JSON string containing e2 82 (3-byte sequence cut) before "
+         "the closing quote.",
+         b'{"t":"ping","x":"\xe2\x82"}'),
+        ("utf8-above-max", "JSON string containing f4 90 80 80 (above U+10FFFF).",
+         b'{"t":"ping","x":"\xf4\x90\x80\x80"}'),
+        ("utf8-invalid-byte", "JSON string containing ff.",
+         b'{"t":"ping","x":"\xff"}'),
+        ("utf8-lone-continuation", "JSON string containing 80 (a lone continuation byte).",
+         b'{"t":"ping","x":"a\x80b"}'),
+    ])
 
-    vec("utf8-overlong", "JSON string containing c0 af (overlong '/').", ["BODY-3"],
-        text(b'{"t":"ping","x":"\xc0\xaf"}'), error="BAD_UTF8")
-    vec("utf8-overlong-3-byte", "JSON string containing e0 80 80 (overlong NUL).",
-        ["BODY-3"], text(b'{"t":"ping","x":"\xe0\x80\x80"}'), error="BAD_UTF8")
-    vec("utf8-surrogate", "JSON string containing ed a0 80 (U+D800, a surrogate).",
-        ["BODY-3"], text(b'{"t":"ping","x":"\xed\xa0\x80"}'), error="BAD_UTF8")
-    vec("utf8-truncated-sequence", "JSON string containing e2 82 (3-byte sequence cut) "
-        "before the closing quote.", ["BODY-3"], text(b'{"t":"ping","x":"\xe2\x82"}'),
-        error="BAD_UTF8")
-    vec("utf8-above-max", "JSON string containing f4 90 80 80 (above U+10FFFF).", ["BODY-3"],
-        text(b'{"t":"ping","x":"\xf4\x90\x80\x80"}'), error="BAD_UTF8")
-    vec("utf8-invalid-byte", "JSON string containing ff.", ["BODY-3"],
-        text(b'{"t":"ping","x":"\xff"}'), error="BAD_UTF8")
-    vec("utf8-lone-continuation", "JSON string containing 80 (a lone continuation byte).",
-        ["BODY-3"], text(b'{"t":"ping","x":"a\x80b"}'), error="BAD_UTF8")
+    bad_texts("BAD_JSON", "BODY-4", [
+        ("json-trailing-comma", "{\"t\":\"ping\",} does not parse.",
+         b'{"t":"ping",}'),
+        ("json-trailing-garbage", "An object followed by \" x\".",
+         b'{"t":"ping"} x'),
+        ("json-two-objects", "Two objects back to back.",
+         b'{"t":"ping"}{"t":"ping"}'),
+        ("json-empty-text", "json_len 0: empty JSON text.",
+         b""),
+        ("json-trailing-nul", "An object followed by a NUL byte inside json_len (NUL is not JSON "
+         "whitespace).",
+         b'{"t":"ping"}\x00'),
+        ("json-raw-control-char", "A raw LF (0a) inside a JSON string (control characters must "
+         "be escaped).",
+         b'{"t":"ping","x":"a\nb"}'),
+        ("json-unclosed", "An object with no closing brace.",
+         b'{"t":"ping"'),
+        ("json-single-quotes", "Single-quoted strings are not JSON.",
+         b"{'t':'ping'}"),
+    ])
 
-    vec("json-trailing-comma", "{\"t\":\"ping\",} does not parse.", ["BODY-4"],
-        text(b'{"t":"ping",}'), error="BAD_JSON")
-    vec("json-trailing-garbage", "An object followed by \" x\".", ["BODY-4"],
-        text(b'{"t":"ping"} x'), error="BAD_JSON")
-    vec("json-two-objects", "Two objects back to back.", ["BODY-4"],
-        text(b'{"t":"ping"}{"t":"ping"}'), error="BAD_JSON")
-    vec("json-empty-text", "json_len 0: empty JSON text.", ["BODY-4"], text(b""),
-        error="BAD_JSON")
-    vec("json-trailing-nul", "An object followed by a NUL byte inside json_len (NUL is not "
-        "JSON whitespace).", ["BODY-4"], text(b'{"t":"ping"}\x00'), error="BAD_JSON")
-    vec("json-raw-control-char", "A raw LF (0a) inside a JSON string (control characters "
-        "must be escaped).", ["BODY-4"], text(b'{"t":"ping","x":"a\nb"}'),
-        error="BAD_JSON")
-    vec("json-unclosed", "An object with no closing brace.", ["BODY-4"],
-        text(b'{"t":"ping"'), error="BAD_JSON")
-    vec("json-single-quotes", "Single-quoted strings are not JSON.", ["BODY-4"],
-        text(b"{'t':'ping'}"), error="BAD_JSON")
-
-    vec("not-object-array", "The JSON text is an array.", ["BODY-6"],
-        text(b'[{"t":"ping"}]'), error="NOT_OBJECT")
-    vec("not-object-string", "The JSON text is a string.", ["BODY-6"], text(b'"ping"'),
-        error="NOT_OBJECT")
-    vec("not-object-number", "The JSON text is a number.", ["BODY-6"], text(b"42"),
-        error="NOT_OBJECT")
-    vec("not-object-null", "The JSON text is null.", ["BODY-6"], text(b"null"),
-        error="NOT_OBJECT")
+    bad_texts("NOT_OBJECT", "BODY-6", [
+        ("not-object-array", "The JSON text is an array.",
+         b'[{"t":"ping"}]'),
+        ("not-object-string", "The JSON text is a string.",
+         b'"ping"'),
+        ("not-object-number", "The JSON text is a number.",
+         b"42"),
+        ("not-object-null", "The JSON text is null.",
+         b"null"),
+    ])
 
     def ref(v, atts=()):
         return one(body(J({"t": "send", "to": "all", "event": "r", "data": v}), atts))
@@ -1453,27 +1466,31 @@ def spec_invalid_body():
     def text(raw, atts=()):
         return [frame(body(raw, atts), 1)]
 
-    vec("json-bom", "The JSON text starts with a UTF-8 byte order mark (ef bb bf).",
-        ["BODY-4"], text(b'\xef\xbb\xbf{"t":"ping"}'), error="BAD_JSON")
-    vec("json-escaped-nul", "A string holding \\u0000.", ["BODY-4"],
-        text(b'{"t":"ping","x":"a\\u0000b"}'), error="BAD_JSON")
-    vec("json-raw-nul-in-string", "A raw 00 byte inside a string.", ["BODY-4"],
-        text(b'{"t":"ping","x":"a\x00b"}'), error="BAD_JSON")
-    vec("json-lone-high-surrogate", "A string holding the escape \\ud800 alone.", ["BODY-4"],
-        text(b'{"t":"ping","x":"\\ud800"}'), error="BAD_JSON")
-    vec("json-lone-low-surrogate", "A string holding the escape \\udc00 alone.", ["BODY-4"],
-        text(b'{"t":"ping","x":"\\udc00"}'), error="BAD_JSON")
-    vec("json-reversed-surrogates", "A string holding \\udc00\\ud800 (low before high).",
-        ["BODY-4"], text(b'{"t":"ping","x":"\\udc00\\ud800"}'), error="BAD_JSON")
-    vec("json-escaped-nul-in-key", "A member name holding \\u0000.", ["BODY-4"],
-        text(b'{"t":"ping","a\\u0000":1}'), error="BAD_JSON")
-    vec("json-duplicate-member", "{\"t\":\"ping\",\"t\":\"pong\"}: two members named t.",
-        ["BODY-5"], text(b'{"t":"ping","t":"pong"}'), error="BAD_JSON")
-    vec("json-duplicate-nested", "Two members named a in a nested object.", ["BODY-5"],
-        text(b'{"t":"ping","x":[{"a":1,"b":2,"a":3}]}'), error="BAD_JSON")
-    vec("json-duplicate-after-unescape", "Members \"t\" and \"\\u0074\" have the same name "
-        "after unescaping.", ["BODY-5"], text(b'{"t":"ping","\\u0074":"pong"}'),
-        error="BAD_JSON")
+    bad_texts("BAD_JSON", "BODY-4", [
+        ("json-bom", "The JSON text starts with a UTF-8 byte order mark (ef bb bf).",
+         b'\xef\xbb\xbf{"t":"ping"}'),
+        ("json-escaped-nul", "A string holding \\u0000.",
+         b'{"t":"ping","x":"a\\u0000b"}'),
+        ("json-raw-nul-in-string", "A raw 00 byte inside a string.",
+         b'{"t":"ping","x":"a\x00b"}'),
+        ("json-lone-high-surrogate", "A string holding the escape \\ud800 alone.",
+         b'{"t":"ping","x":"\\ud800"}'),
+        ("json-lone-low-surrogate", "A string holding the escape \\udc00 alone.",
+         b'{"t":"ping","x":"\\udc00"}'),
+        ("json-reversed-surrogates", "A string holding \\udc00\\ud800 (low before high).",
+         b'{"t":"ping","x":"\\udc00\\ud800"}'),
+        ("json-escaped-nul-in-key", "A member name holding \\u0000.",
+         b'{"t":"ping","a\\u0000":1}'),
+    ])
+    bad_texts("BAD_JSON", "BODY-5", [
+        ("json-duplicate-member", "{\"t\":\"ping\",\"t\":\"pong\"}: two members named t.",
+         b'{"t":"ping","t":"pong"}'),
+        ("json-duplicate-nested", "Two members named a in a nested object.",
+         b'{"t":"ping","x":[{"a":1,"b":2,"a":3}]}'),
+        ("json-duplicate-after-unescape", "Members \"t\" and \"\\u0074\" have the same name "
+         "after unescaping.",
+         b'{"t":"ping","\\u0074":"pong"}'),
+    ])
     vec("json-depth-129", "129 levels: the top object holding 128 nested arrays.",
         ["BODY-5"], text(J({"t": "ping", "x": nest(128)})), error="BAD_JSON")
 
