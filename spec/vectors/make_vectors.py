@@ -1521,7 +1521,7 @@ def spec_invalid_body():
 
 
 def spec_invalid_message():
-    def one(obj, direction="c2s"):
+    def one(obj):
         return [ws_msg(obj)]
 
     vec("field-order-bad-type-first", "call with id \"x\" and no route: fields are checked "
