@@ -51,6 +51,8 @@ static int is_json_space(uint8_t c) {
 static int parse_json(const plx_allocator *a, const uint8_t *text, size_t len, cJSON **out) {
     if (!plx_utf8_valid(text, len)) return PLX_E_BAD_UTF8;
     if (!plx_json_lex_ok(text, len)) return PLX_E_BAD_JSON;
+    /* require_null_terminated is 0 because cJSON 1.7.15 then demands a NUL inside len; the
+     * same rule (nothing but whitespace after the value) is checked below. */
     const char *end = NULL;
     cJSON *json = cJSON_ParseWithLengthOpts((const char *)text, len, &end, 0);
     if (!json) return PLX_E_BAD_JSON;
