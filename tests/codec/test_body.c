@@ -24,8 +24,17 @@ typedef struct buf {
     size_t len;
 } buf;
 
+/* Appends n bytes; the buffer grows by doubling (malloc_usable_size is not portable, so the
+ * capacity is the next power of two above len). */
 static void buf_put(buf *b, const void *p, size_t n) {
-    b->data = realloc(b->data, b->len + n + 1);
+    size_t cap = 64;
+    while (cap < b->len + 1)
+        cap *= 2;
+    if (!b->data || b->len + n + 1 > cap) {
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->data = realloc(b->data, cap);
+    }
     assert_non_null(b->data);
     if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
