@@ -1,0 +1,148 @@
+/*
+ * test_adapters.c - adapted keys: reads forwarded to the owner and answered with its reply,
+ * READ_ONLY writes, KEY_OWNED, pipelines over adapted keys, the owner leaving (change gone +
+ * PEER_GONE), the adapter timeout (CALL_TIMEOUT), unadapt, LIMIT_REACHED.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+static void adapt(th *t, plx_conn_id c, const char *key) {
+    th_sendf(t, c, "{\"t\":\"adapt\",\"id\":77,\"key\":\"%s\"}", key);
+    th_sent_free(th_ok(t, c, 77));
+}
+
+static void read_forwarded(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id o = th_client(t, "owner", NULL), c = th_client(t, "c", NULL);
+    adapt(t, o, "data");
+    adapt(t, o, "data"); /* again: fine */
+    th_send(t, c, "{\"t\":\"adapt\",\"id\":1,\"key\":\"data\"}");
+    th_err(t, c, 1, "KEY_OWNED");
+    th_send(t, c, "{\"t\":\"unadapt\",\"id\":2,\"key\":\"data\"}");
+    th_err(t, c, 2, "KEY_OWNED");
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":3,\"argv\":[\"LRANGE\",\"data\",\"0\",\"-1\"]}");
+    th_sent *rd = th_take(t, o, "read");
+    assert_non_null(rd);
+    assert_string_equal(th_str(rd->json, "key"), "data");
+    char *argv = cJSON_PrintUnformatted(cJSON_GetObjectItem(rd->json, "argv"));
+    assert_string_equal(argv, "[\"LRANGE\",\"data\",\"0\",\"-1\"]");
+    cJSON_free(argv);
+    assert_int_equal(th_num(rd->json, "timeout_ms"), 30000);
+    uint64_t sid = (uint64_t)th_num(rd->json, "id");
+    th_sent_free(rd);
+    uint8_t bin[2] = {0xff, 0};
+    plx_bytes att = {bin, 2};
+    char buf[128];
+    snprintf(buf, sizeof(buf), "{\"t\":\"reply\",\"id\":%llu,\"result\":[\"a\",{\"$bin\":0}]}",
+             (unsigned long long)sid);
+    th_send_att(t, o, buf, &att, 1);
+    th_sent *r = th_ok(t, c, 3);
+    assert_int_equal(r->natt, 1);
+    assert_memory_equal(r->att[0].data, bin, 2);
+    th_sent_free(r);
+    /* The owner's error is ROUTE_FAILED with its detail. */
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":4,\"argv\":[\"GET\",\"data\"]}");
+    rd = th_take(t, o, "read");
+    th_sendf(
+        t, o,
+        "{\"t\":\"reply\",\"id\":%llu,\"error\":{\"code\":1,\"name\":\"X\",\"message\":\"m\"}}",
+        (unsigned long long)th_num(rd->json, "id"));
+    th_sent_free(rd);
+    th_err(t, c, 4, "ROUTE_FAILED");
+    /* Writes are refused; keys other than the adapted one are untouched. */
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":5,\"argv\":[\"SET\",\"data\",\"x\"]}");
+    th_err(t, c, 5, "READ_ONLY");
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":6,\"argv\":[\"DEL\",\"other\",\"data\"]}");
+    th_err(t, c, 6, "READ_ONLY");
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":7,\"argv\":[\"SET\",\"other\",\"x\"]}");
+    th_sent_free(th_ok(t, c, 7));
+    /* In a pipeline: per-entry errors, the rest runs. */
+    th_send(t, c,
+            "{\"t\":\"pipeline\",\"id\":8,\"cmds\":[[\"SET\",\"data\",\"1\"],[\"GET\",\"data\"],"
+            "[\"GET\",\"other\"]]}");
+    r = th_ok(t, c, 8);
+    cJSON *res = cJSON_GetObjectItem(r->json, "result");
+    assert_string_equal(th_str(th_get(cJSON_GetArrayItem(res, 0), "error"), "name"), "READ_ONLY");
+    assert_string_equal(th_str(th_get(cJSON_GetArrayItem(res, 1), "error"), "name"),
+                        "COMMAND_ERROR");
+    assert_string_equal(th_str(cJSON_GetArrayItem(res, 2), "result"), "x");
+    th_sent_free(r);
+    th_free(t);
+}
+
+static void owner_leaves(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id o = th_client(t, "owner", NULL), c = th_client(t, "c", NULL);
+    plx_conn_id w = th_client(t, "w", NULL);
+    th_send(t, w, "{\"t\":\"watch\",\"id\":1,\"pattern\":\"d*\"}");
+    th_sent_free(th_ok(t, w, 1));
+    adapt(t, o, "data");
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":2,\"argv\":[\"GET\",\"data\"]}");
+    assert_int_equal(th_count(t, o, "read"), 1);
+    plx_hub_closed(t->hub, o, t->now);
+    th_err(t, c, 2, "PEER_GONE");
+    th_sent *ch = th_take(t, w, "change");
+    assert_string_equal(th_str(ch->json, "op"), "gone");
+    assert_string_equal(th_str(ch->json, "key"), "data");
+    assert_null(cJSON_GetObjectItem(ch->json, "by"));
+    th_sent_free(ch);
+    /* The key is free: reads run locally again, someone else may adapt it. */
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":3,\"argv\":[\"GET\",\"data\"]}");
+    th_sent *r = th_ok(t, c, 3);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r->json, "result")));
+    th_sent_free(r);
+    adapt(t, c, "data");
+    th_send(t, c, "{\"t\":\"unadapt\",\"id\":4,\"key\":\"data\"}");
+    th_sent_free(th_ok(t, c, 4));
+    ch = th_take(t, w, "change");
+    assert_string_equal(th_str(ch->json, "op"), "gone");
+    assert_string_equal(th_str(ch->json, "by"), "c");
+    th_sent_free(ch);
+    th_send(t, c, "{\"t\":\"unadapt\",\"id\":5,\"key\":\"data\"}"); /* not owned: fine */
+    th_sent_free(th_ok(t, c, 5));
+    th_free(t);
+}
+
+static void adapter_timeout(void **state) {
+    (void)state;
+    plx_hub_config cfg = {.call_timeout_ms = 1000, .gzip = 1};
+    th *t = th_new(&cfg);
+    plx_conn_id o = th_client(t, "owner", NULL), c = th_client(t, "c", NULL);
+    adapt(t, o, "k");
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":1,\"argv\":[\"GET\",\"k\"]}");
+    th_sent *rd = th_take(t, o, "read");
+    uint64_t sid = (uint64_t)th_num(rd->json, "id");
+    th_sent_free(rd);
+    th_tick(t, 999);
+    assert_int_equal(th_count(t, c, "reply"), 0);
+    th_tick(t, 1);
+    th_err(t, c, 1, "CALL_TIMEOUT");
+    th_sendf(t, o, "{\"t\":\"reply\",\"id\":%llu,\"result\":1}", (unsigned long long)sid);
+    th_errmsg(t, o, "UNKNOWN_CALL");
+    th_free(t);
+}
+
+static void adapter_limit(void **state) {
+    (void)state;
+    plx_hub_config cfg = {.max_adapters = 1, .gzip = 1};
+    th *t = th_new(&cfg);
+    plx_conn_id o = th_client(t, "owner", NULL);
+    adapt(t, o, "k1");
+    th_send(t, o, "{\"t\":\"adapt\",\"id\":1,\"key\":\"k2\"}");
+    th_err(t, o, 1, "LIMIT_REACHED");
+    th_free(t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(read_forwarded),
+        cmocka_unit_test(owner_leaves),
+        cmocka_unit_test(adapter_timeout),
+        cmocka_unit_test(adapter_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,126 @@
+/*
+ * test_lifecycle.c - a slow reader (io.send failing) is closed with SLOW_READER and its
+ * callers get PEER_GONE; messages over a recipient's max_message are refused with
+ * LIMIT_REACHED or not delivered; shutdown closes everyone with SHUTTING_DOWN (1001) and
+ * refuses new connections; the glob matcher.
+ */
+#include <string.h>
+
+#include "harness.h"
+#include "internal.h"
+
+static void slow_reader(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id s = th_client(t, "s", NULL), c = th_client(t, "c", NULL);
+    th_send(t, s, "{\"t\":\"register\",\"id\":1,\"routes\":[\"r\"]}");
+    th_sent_free(th_ok(t, s, 1));
+    th_send(t, c, "{\"t\":\"call\",\"id\":1,\"route\":\"r\"}");
+    t->slow = s; /* s stops reading: the next message to it overflows its queue */
+    th_send(t, c, "{\"t\":\"send\",\"id\":2,\"to\":\"client:s\",\"event\":\"e\"}");
+    assert_int_equal(th_closed(t, s), 1008);
+    assert_string_equal(th_close_reason(t, s), "slow reader");
+    th_err(t, c, 1, "PEER_GONE"); /* the call s was serving */
+    th_sent *r = th_ok(t, c, 2);
+    assert_int_equal(th_num(cJSON_GetObjectItem(r->json, "result"), "delivered"), 0);
+    th_sent_free(r);
+    assert_int_equal(plx_hub_count(t->hub), 1);
+    th_free(t);
+}
+
+static void too_large_for_recipient(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id small = th_client(t, "small", "\"max_message\":65536");
+    plx_conn_id c = th_client(t, "c", NULL);
+    static uint8_t big[70000];
+    plx_bytes att = {big, sizeof(big)};
+    th_send_att(t, c,
+                "{\"t\":\"send\",\"id\":1,\"to\":\"client:small\",\"event\":\"e\",\"data\":"
+                "{\"$bin\":0}}",
+                &att, 1);
+    th_sent *r = th_ok(t, c, 1);
+    assert_int_equal(th_num(cJSON_GetObjectItem(r->json, "result"), "delivered"), 0);
+    th_sent_free(r);
+    assert_int_equal(th_count(t, small, NULL), 0);
+    /* A reply too large for its requester: LIMIT_REACHED instead. */
+    th_send_att(t, c, "{\"t\":\"cmd\",\"id\":2,\"argv\":[\"SET\",\"k\",{\"$bin\":0}]}", &att, 1);
+    th_sent_free(th_ok(t, c, 2));
+    th_send(t, small, "{\"t\":\"cmd\",\"id\":3,\"argv\":[\"GET\",\"k\"]}");
+    th_err(t, small, 3, "LIMIT_REACHED");
+    /* A call too large for its server: the caller gets LIMIT_REACHED. */
+    th_send(t, small, "{\"t\":\"register\",\"id\":4,\"routes\":[\"r\"]}");
+    th_sent_free(th_ok(t, small, 4));
+    th_send_att(t, c, "{\"t\":\"call\",\"id\":5,\"route\":\"r\",\"args\":{\"$bin\":0}}", &att, 1);
+    th_err(t, c, 5, "LIMIT_REACHED");
+    assert_int_equal(th_closed(t, small), 0);
+    th_free(t);
+}
+
+static void shutdown_all(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id a = th_client(t, "a", "\"presence\":true"), b = th_client(t, "b", NULL);
+    plx_conn_id pre = th_open(t);
+    plx_hub_shutdown(t->hub, t->now);
+    th_errmsg(t, a, "SHUTTING_DOWN");
+    th_errmsg(t, b, "SHUTTING_DOWN");
+    th_errmsg(t, pre, "SHUTTING_DOWN");
+    assert_int_equal(th_closed(t, a), 1001);
+    assert_int_equal(th_closed(t, b), 1001);
+    assert_int_equal(th_closed(t, pre), 1001);
+    assert_int_equal(th_count(t, a, "presence"), 0); /* nobody is told of the others */
+    assert_int_equal(plx_hub_count(t->hub), 0);
+    plx_conn_id late = th_open(t);
+    th_errmsg(t, late, "SHUTTING_DOWN");
+    assert_int_equal(th_closed(t, late), 1001);
+    th_free(t);
+}
+
+static int gm(const char *p, const char *s) {
+    return hub_glob_match((const uint8_t *)p, strlen(p), (const uint8_t *)s, strlen(s));
+}
+
+static void glob(void **state) {
+    (void)state;
+    assert_true(gm("*", ""));
+    assert_true(gm("*", "anything"));
+    assert_true(gm("user:*", "user:1"));
+    assert_false(gm("user:*", "use"));
+    assert_true(gm("h?llo", "hello"));
+    assert_false(gm("h?llo", "hllo"));
+    assert_true(gm("h[ae]llo", "hallo"));
+    assert_false(gm("h[ae]llo", "hillo"));
+    assert_true(gm("h[^e]llo", "hallo"));
+    assert_false(gm("h[^e]llo", "hello"));
+    assert_true(gm("h[a-c]llo", "hbllo"));
+    assert_false(gm("h[a-c]llo", "hdllo"));
+    assert_true(gm("a\\*b", "a*b"));
+    assert_false(gm("a\\*b", "axb"));
+    assert_true(gm("*a*b*c*", "xxaxxbxxcxx"));
+    assert_false(gm("*a*b*c*", "xxaxxcxxbxx"));
+    assert_true(gm("a*", "a"));
+    assert_false(gm("", "a"));
+    assert_true(gm("", ""));
+    /* A pathological pattern finishes quickly. */
+    char s[2001], p[200];
+    memset(s, 'a', 2000);
+    s[2000] = 0;
+    for (int i = 0; i < 99; i++) {
+        p[2 * i] = 'a';
+        p[2 * i + 1] = '*';
+    }
+    p[198] = 'b';
+    p[199] = 0;
+    assert_false(gm(p, s));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(slow_reader),
+        cmocka_unit_test(too_large_for_recipient),
+        cmocka_unit_test(shutdown_all),
+        cmocka_unit_test(glob),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

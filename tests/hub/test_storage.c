@@ -1,0 +1,271 @@
+/*
+ * test_storage.c - cmd and pipeline through the hub over the real store: reply mapping (nil,
+ * integer, bulk as string or $bin, status, array, errors with Redis's text), binary values
+ * through attachments, pipelines with mixed errors, atomic pipelines and EXEC_ABORTED,
+ * watches (glob patterns, change with op and by, expired without by, unwatch, limits).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+/* Runs a cmd and returns the printed result (caller frees with cJSON_free). */
+static char *cmd(th *t, plx_conn_id c, uint64_t id, const char *argv) {
+    th_sendf(t, c, "{\"t\":\"cmd\",\"id\":%llu,\"argv\":%s}", (unsigned long long)id, argv);
+    th_sent *r = th_ok(t, c, id);
+    char *txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(r->json, "result"));
+    th_sent_free(r);
+    return txt;
+}
+
+static void expect(th *t, plx_conn_id c, const char *argv, const char *want) {
+    static uint64_t id = 1000;
+    char *got = cmd(t, c, ++id, argv);
+    if (strcmp(got, want) != 0) fprintf(stderr, "%s -> %s, want %s\n", argv, got, want);
+    assert_string_equal(got, want);
+    cJSON_free(got);
+}
+
+/* Runs a cmd expecting an error; checks name and message. */
+static void expect_err(th *t, plx_conn_id c, const char *argv, const char *name,
+                       const char *message_prefix) {
+    th_sendf(t, c, "{\"t\":\"cmd\",\"id\":1,\"argv\":%s}", argv);
+    th_sent *r = th_take(t, c, "reply");
+    assert_non_null(r);
+    cJSON *e = cJSON_GetObjectItem(r->json, "error");
+    assert_non_null(e);
+    assert_string_equal(th_str(e, "name"), name);
+    if (strncmp(th_str(e, "message"), message_prefix, strlen(message_prefix)) != 0)
+        fprintf(stderr, "message: %s\n", th_str(e, "message"));
+    assert_int_equal(strncmp(th_str(e, "message"), message_prefix, strlen(message_prefix)), 0);
+    th_sent_free(r);
+}
+
+static void reply_mapping(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id c = th_client(t, "c", NULL);
+    expect(t, c, "[\"SET\",\"k\",\"v\"]", "{\"$status\":\"OK\"}");
+    expect(t, c, "[\"GET\",\"k\"]", "\"v\"");
+    expect(t, c, "[\"GET\",\"missing\"]", "null");
+    expect(t, c, "[\"INCR\",\"n\"]", "1");
+    expect(t, c, "[\"INCRBY\",\"n\",\"41\"]", "42");
+    expect(t, c, "[\"RPUSH\",\"l\",\"a\",\"b\"]", "2");
+    expect(t, c, "[\"LRANGE\",\"l\",\"0\",\"-1\"]", "[\"a\",\"b\"]");
+    expect(t, c, "[\"del\",\"k\",\"l\"]", "2");
+    th_free(t);
+}
+
+static void reply_errors(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id c = th_client(t, "c", NULL);
+    expect(t, c, "[\"RPUSH\",\"l\",\"a\"]", "1");
+    expect_err(t, c, "[\"GET\",\"l\"]", "WRONGTYPE",
+               "WRONGTYPE Operation against a key holding the wrong kind of value");
+    expect_err(t, c, "[\"GET\"]", "WRONG_ARITY", "ERR wrong number of arguments for 'get' command");
+    expect_err(t, c, "[\"NOPE\",\"x\"]", "UNKNOWN_COMMAND", "ERR unknown command");
+    expect(t, c, "[\"SET\",\"s\",\"abc\"]", "{\"$status\":\"OK\"}");
+    expect_err(t, c, "[\"INCR\",\"s\"]", "COMMAND_ERROR",
+               "ERR value is not an integer or out of range");
+    th_free(t);
+}
+
+static void binary_values(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id c = th_client(t, "c", NULL);
+    uint8_t bin[6] = {0, 1, 0xff, 0xfe, 0, 'x'};
+    plx_bytes att = {bin, 6};
+    th_send_att(t, c, "{\"t\":\"cmd\",\"id\":1,\"argv\":[\"SET\",{\"$bin\":0},{\"$bin\":0}]}", &att,
+                1);
+    th_sent_free(th_ok(t, c, 1));
+    th_send_att(t, c, "{\"t\":\"cmd\",\"id\":2,\"argv\":[\"GET\",{\"$bin\":0}]}", &att, 1);
+    th_sent *r = th_ok(t, c, 2);
+    assert_int_equal(r->natt, 1);
+    assert_int_equal(th_num(cJSON_GetObjectItem(r->json, "result"), "$bin"), 0);
+    assert_int_equal(r->att[0].len, 6);
+    assert_memory_equal(r->att[0].data, bin, 6);
+    th_sent_free(r);
+    /* Valid UTF-8 of 1024 bytes or more travels as an attachment too; 1023 inline. */
+    char big[1100];
+    memset(big, 'a', 1024);
+    big[1024] = 0;
+    th_sendf(t, c, "{\"t\":\"cmd\",\"id\":3,\"argv\":[\"SET\",\"big\",\"%s\"]}", big);
+    th_sent_free(th_ok(t, c, 3));
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":4,\"argv\":[\"GET\",\"big\"]}");
+    r = th_ok(t, c, 4);
+    assert_int_equal(r->natt, 1);
+    assert_int_equal(r->att[0].len, 1024);
+    th_sent_free(r);
+    big[1023] = 0;
+    th_sendf(t, c, "{\"t\":\"cmd\",\"id\":5,\"argv\":[\"SET\",\"big\",\"%s\"]}", big);
+    th_sent_free(th_ok(t, c, 5));
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":6,\"argv\":[\"GET\",\"big\"]}");
+    r = th_ok(t, c, 6);
+    assert_int_equal(r->natt, 0);
+    assert_int_equal(strlen(cJSON_GetObjectItem(r->json, "result")->valuestring), 1023);
+    th_sent_free(r);
+    /* Binary elements of an array each get their attachment. */
+    th_send_att(t, c, "{\"t\":\"cmd\",\"id\":7,\"argv\":[\"RPUSH\",\"bl\",{\"$bin\":0},\"t\"]}",
+                &att, 1);
+    th_sent_free(th_ok(t, c, 7));
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":8,\"argv\":[\"LRANGE\",\"bl\",\"0\",\"-1\"]}");
+    r = th_ok(t, c, 8);
+    char *txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(r->json, "result"));
+    assert_string_equal(txt, "[{\"$bin\":0},\"t\"]");
+    cJSON_free(txt);
+    assert_memory_equal(r->att[0].data, bin, 6);
+    th_sent_free(r);
+    th_free(t);
+}
+
+static char *pipeline(th *t, plx_conn_id c, uint64_t id, const char *cmds, int atomic) {
+    th_sendf(t, c, "{\"t\":\"pipeline\",\"id\":%llu,\"cmds\":%s%s}", (unsigned long long)id, cmds,
+             atomic ? ",\"atomic\":true" : "");
+    th_sent *r = th_ok(t, c, id);
+    char *txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(r->json, "result"));
+    th_sent_free(r);
+    return txt;
+}
+
+static void pipelines(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id c = th_client(t, "c", NULL);
+    char *got = pipeline(t, c, 1,
+                         "[[\"SET\",\"a\",\"1\"],[\"INCR\",\"a\"],[\"LPUSH\",\"a\",\"x\"],"
+                         "[\"NOPE\"],[\"GET\"],[\"GET\",\"a\"]]",
+                         0);
+    cJSON *arr = cJSON_Parse(got);
+    cJSON_free(got);
+    assert_int_equal(cJSON_GetArraySize(arr), 6);
+    assert_string_equal(th_str(th_get(cJSON_GetArrayItem(arr, 0), "result"), "$status"), "OK");
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 1), "result")->valuedouble, 2);
+    assert_string_equal(th_str(th_get(cJSON_GetArrayItem(arr, 2), "error"), "name"), "WRONGTYPE");
+    assert_string_equal(th_str(th_get(cJSON_GetArrayItem(arr, 3), "error"), "name"),
+                        "UNKNOWN_COMMAND");
+    assert_string_equal(th_str(th_get(cJSON_GetArrayItem(arr, 4), "error"), "name"), "WRONG_ARITY");
+    assert_string_equal(th_str(cJSON_GetArrayItem(arr, 5), "result"), "2");
+    cJSON_Delete(arr);
+    /* Atomic with an invalid command: nothing runs. */
+    th_send(t, c,
+            "{\"t\":\"pipeline\",\"id\":2,\"atomic\":true,\"cmds\":[[\"SET\",\"a\",\"99\"],"
+            "[\"NOPE\"]]}");
+    th_sent *r = th_take(t, c, "reply");
+    cJSON *e = cJSON_GetObjectItem(r->json, "error");
+    assert_string_equal(th_str(e, "name"), "EXEC_ABORTED");
+    assert_string_equal(th_str(e, "message"),
+                        "EXECABORT Transaction discarded because of previous errors.");
+    assert_int_equal(th_num(cJSON_GetObjectItem(e, "detail"), "index"), 1);
+    th_sent_free(r);
+    expect(t, c, "[\"GET\",\"a\"]", "\"2\"");
+    /* Atomic with a runtime error: every command runs, the error is an entry. */
+    got = pipeline(t, c, 3, "[[\"INCR\",\"a\"],[\"LPUSH\",\"a\",\"x\"],[\"INCR\",\"a\"]]", 1);
+    assert_string_equal(got, "[{\"result\":3},{\"error\":{\"code\":903,\"name\":\"WRONGTYPE\","
+                             "\"message\":\"WRONGTYPE Operation against a key holding the "
+                             "wrong kind of value\"}},{\"result\":4}]");
+    cJSON_free(got);
+    th_free(t);
+}
+
+static void watches(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id w = th_client(t, "w", NULL), c = th_client(t, "c", NULL);
+    th_send(t, w, "{\"t\":\"watch\",\"id\":1,\"pattern\":\"user:*\"}");
+    th_sent_free(th_ok(t, w, 1));
+    th_send(t, w, "{\"t\":\"watch\",\"id\":2,\"pattern\":\"h[ae]llo\"}");
+    th_sent_free(th_ok(t, w, 2));
+    expect(t, c, "[\"SET\",\"user:1\",\"x\"]", "{\"$status\":\"OK\"}");
+    th_sent *ch = th_take(t, w, "change");
+    assert_non_null(ch);
+    assert_string_equal(th_str(ch->json, "key"), "user:1");
+    assert_string_equal(th_str(ch->json, "op"), "set");
+    assert_string_equal(th_str(ch->json, "by"), "c");
+    assert_string_equal(th_str(ch->json, "pattern"), "user:*");
+    th_sent_free(ch);
+    assert_int_equal(th_count(t, c, "change"), 0); /* c watches nothing */
+    expect(t, c, "[\"SET\",\"other\",\"x\"]", "{\"$status\":\"OK\"}");
+    expect(t, c, "[\"HSET\",\"hello\",\"f\",\"v\"]", "1");
+    expect(t, c, "[\"SET\",\"hillo\",\"x\"]", "{\"$status\":\"OK\"}");
+    ch = th_take(t, w, "change");
+    assert_string_equal(th_str(ch->json, "key"), "hello");
+    assert_string_equal(th_str(ch->json, "op"), "hset");
+    th_sent_free(ch);
+    assert_int_equal(th_count(t, w, "change"), 0);
+    /* The changing client is told too when it watches. */
+    th_send(t, c, "{\"t\":\"watch\",\"id\":3,\"pattern\":\"*\"}");
+    th_sent_free(th_ok(t, c, 3));
+    expect(t, c, "[\"DEL\",\"user:1\"]", "1");
+    ch = th_take(t, c, "change");
+    assert_string_equal(th_str(ch->json, "op"), "del");
+    assert_string_equal(th_str(ch->json, "by"), "c");
+    th_sent_free(ch);
+    assert_int_equal(th_count(t, w, "change"), 1);
+    th_clear(t);
+    /* TTL expiry: op expired, no by. */
+    expect(t, c, "[\"SET\",\"user:tmp\",\"x\",\"PX\",\"100\"]", "{\"$status\":\"OK\"}");
+    th_clear(t);
+    th_tick(t, 200);
+    ch = th_take(t, w, "change");
+    assert_non_null(ch);
+    assert_string_equal(th_str(ch->json, "op"), "expired");
+    assert_null(cJSON_GetObjectItem(ch->json, "by"));
+    th_sent_free(ch);
+    /* Unwatch (idempotent): no more changes. */
+    th_send(t, w, "{\"t\":\"unwatch\",\"id\":4,\"pattern\":\"user:*\"}");
+    th_sent_free(th_ok(t, w, 4));
+    th_send(t, w, "{\"t\":\"unwatch\",\"id\":5,\"pattern\":\"user:*\"}");
+    th_sent_free(th_ok(t, w, 5));
+    expect(t, c, "[\"SET\",\"user:2\",\"x\"]", "{\"$status\":\"OK\"}");
+    assert_int_equal(th_count(t, w, "change"), 0);
+    th_free(t);
+}
+
+static void watch_limits(void **state) {
+    (void)state;
+    plx_hub_config cfg = {.max_watches = 1, .gzip = 1};
+    th *t = th_new(&cfg);
+    plx_conn_id w = th_client(t, "w", NULL);
+    th_send(t, w, "{\"t\":\"watch\",\"id\":1,\"pattern\":\"a*\"}");
+    th_sent_free(th_ok(t, w, 1));
+    th_send(t, w, "{\"t\":\"watch\",\"id\":2,\"pattern\":\"a*\"}"); /* the same: fine */
+    th_sent_free(th_ok(t, w, 2));
+    th_send(t, w, "{\"t\":\"watch\",\"id\":3,\"pattern\":\"b*\"}");
+    th_err(t, w, 3, "LIMIT_REACHED");
+    char big[1100];
+    memset(big, 'p', 1025);
+    big[1025] = 0;
+    th_sendf(t, w, "{\"t\":\"unwatch\",\"id\":4,\"pattern\":\"%s\"}", big);
+    th_err(t, w, 4, "BAD_VALUE");
+    /* A binary pattern and key: both travel as attachments in change. */
+    th_send(t, w, "{\"t\":\"unwatch\",\"id\":5,\"pattern\":\"a*\"}");
+    th_sent_free(th_ok(t, w, 5));
+    uint8_t p[3] = {0xff, '*', 0};
+    plx_bytes pa = {p, 2};
+    th_send_att(t, w, "{\"t\":\"watch\",\"id\":6,\"pattern\":{\"$bin\":0}}", &pa, 1);
+    th_sent_free(th_ok(t, w, 6));
+    uint8_t k[3] = {0xff, 'k', 0};
+    plx_bytes ka = {k, 3};
+    th_send_att(t, w, "{\"t\":\"cmd\",\"id\":7,\"argv\":[\"SET\",{\"$bin\":0},\"v\"]}", &ka, 1);
+    th_sent_free(th_ok(t, w, 7));
+    th_sent *ch = th_take(t, w, "change");
+    assert_non_null(ch);
+    assert_int_equal(ch->natt, 2);
+    int ki = (int)th_num(cJSON_GetObjectItem(ch->json, "key"), "$bin");
+    int pi = (int)th_num(cJSON_GetObjectItem(ch->json, "pattern"), "$bin");
+    assert_memory_equal(ch->att[ki].data, k, 3);
+    assert_memory_equal(ch->att[pi].data, p, 2);
+    th_sent_free(ch);
+    th_free(t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reply_mapping), cmocka_unit_test(reply_errors),
+        cmocka_unit_test(binary_values), cmocka_unit_test(pipelines),
+        cmocka_unit_test(watches),       cmocka_unit_test(watch_limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
