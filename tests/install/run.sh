@@ -19,8 +19,8 @@ so=$prefix/$libdir/libplexus-codec.so
 [ -f "$prefix/include/plexus/codec.h" ] || fail "no installed plexus/codec.h"
 [ -e "$so" ] && [ -f "$prefix/$libdir/libplexus-codec.a" ] || fail "libraries not installed"
 
-# The .pc file names the configure-time prefix; point it at the scratch prefix.
-pc() { PKG_CONFIG_PATH=$pcdir pkg-config --define-variable=prefix="$prefix" "$@" plexus-codec; }
+# The .pc file locates its prefix relative to itself (${pcfiledir}), so no override is needed.
+pc() { PKG_CONFIG_PATH=$pcdir pkg-config "$@" plexus-codec; }
 pc --exists || fail "pkg-config cannot find plexus-codec"
 cflags_pc=$(pc --cflags)
 libs_pc=$(pc --libs)
