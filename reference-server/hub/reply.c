@@ -3,6 +3,7 @@
  * messages, error objects, and typed reads of request fields.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -40,7 +41,24 @@ cJSON *hub_msg_new(const char *t) {
     return o;
 }
 
+/* For field-level codes given a bare field name, the text MSG-8 asks for
+ * ("missing field \"route\""); else message itself. */
+static const char *field_text(int code, const char *message, char *buf, size_t size) {
+    if (!message || strpbrk(message, " '\"") || strlen(message) > 64) return message;
+    if (code == PLX_E_MISSING_FIELD)
+        snprintf(buf, size, "missing field \"%s\"", message);
+    else if (code == PLX_E_BAD_FIELD_TYPE)
+        snprintf(buf, size, "field \"%s\" has the wrong type", message);
+    else if (code == PLX_E_BAD_VALUE || code == PLX_E_BAD_NAME)
+        snprintf(buf, size, "field \"%s\" has a bad value", message);
+    else
+        return message;
+    return buf;
+}
+
 cJSON *hub_error_obj(int code, const char *message, cJSON *detail) {
+    char buf[128];
+    message = field_text(code, message, buf, sizeof(buf));
     cJSON *e = cJSON_CreateObject();
     const char *name = plx_error_name(code);
     if (!e || !cJSON_AddNumberToObject(e, "code", code < 0 ? -code : code) ||
@@ -87,6 +105,8 @@ void hub_reply_error_att(plx_hub *h, hub_conn *c, uint64_t id, int code, const c
 }
 
 void hub_error_msg(plx_hub *h, hub_conn *c, int code, const char *message, int64_t re) {
+    char buf[128];
+    message = field_text(code, message, buf, sizeof(buf));
     const char *name = plx_error_name(code);
     cJSON *r = hub_msg_new("error");
     if (!r || !cJSON_AddNumberToObject(r, "code", code < 0 ? -code : code) ||

@@ -132,7 +132,7 @@ void hub_on_hello(plx_hub *h, hub_conn *c, const plx_msg *msg, uint64_t now) {
     const cJSON *groups = cJSON_GetObjectItemCaseSensitive(m, "groups");
     int rc = hello_groups(h, groups);
     if (rc) {
-        hub_error_msg(h, c, rc, "groups", -1);
+        hub_error_msg(h, c, rc, rc == PLX_E_LIMIT_REACHED ? "too many groups" : "groups", -1);
         return;
     }
     if (name) {

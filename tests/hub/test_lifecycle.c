@@ -4,6 +4,7 @@
  * LIMIT_REACHED or not delivered; shutdown closes everyone with SHUTTING_DOWN (1001) and
  * refuses new connections; the glob matcher.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
@@ -77,6 +78,112 @@ static void shutdown_all(void **state) {
     th_free(t);
 }
 
+static int null_send(void *ud, plx_conn_id c, const cJSON *json, const plx_bytes *att,
+                     size_t natt) {
+    (void)c;
+    (void)att;
+    (void)natt;
+    const cJSON *e = cJSON_GetObjectItem(json, "error");
+    if (e) *(int *)ud = (int)cJSON_GetObjectItem(e, "code")->valuedouble;
+    return 0;
+}
+
+static void null_close(void *ud, plx_conn_id c, int code, const char *reason) {
+    (void)ud;
+    (void)c;
+    (void)code;
+    (void)reason;
+}
+
+static void no_store(void **state) {
+    (void)state;
+    int last = 0;
+    plx_hub_io io = {null_send, null_close, &last};
+    plx_hub *h = plx_hub_new(NULL, &io, NULL);
+    assert_non_null(h);
+    plx_conn_id c = plx_hub_open(h, 0);
+    plx_msg m;
+    memset(&m, 0, sizeof(m));
+    m.json = cJSON_Parse("{\"t\":\"hello\",\"version\":1}");
+    plx_hub_message(h, c, &m, 0);
+    cJSON_Delete(m.json);
+    m.json = cJSON_Parse("{\"t\":\"cmd\",\"id\":1,\"argv\":[\"GET\",\"k\"]}");
+    plx_hub_message(h, c, &m, 0);
+    assert_int_equal(last, 907); /* STORAGE_UNAVAILABLE */
+    last = 0;
+    cJSON_Delete(m.json);
+    m.json = cJSON_Parse("{\"t\":\"pipeline\",\"id\":2,\"cmds\":[[\"GET\",\"k\"]]}");
+    plx_hub_message(h, c, &m, 0);
+    assert_int_equal(last, 907);
+    cJSON_Delete(m.json);
+    assert_true(plx_hub_tick(h, 10) > 10);
+    plx_hub_free(h);
+}
+
+/* Random catalogue-valid traffic from several clients, with ticks and disconnects: the hub
+ * must neither crash nor leak (ASan), and every message it sends must be valid (the mock
+ * io checks). */
+static void random_traffic(void **state) {
+    (void)state;
+    static const char *const tmpl[] = {
+        "{\"t\":\"register\",\"id\":%u,\"routes\":[\"r%u\"]}",
+        "{\"t\":\"unregister\",\"id\":%u,\"routes\":[\"r%u\"]}",
+        "{\"t\":\"call\",\"id\":%u,\"route\":\"r%u\",\"timeout_ms\":300}",
+        "{\"t\":\"call\",\"id\":%u,\"route\":\"r1\",\"to\":\"n%u\"}",
+        "{\"t\":\"call_all\",\"id\":%u,\"route\":\"r%u\",\"timeout_ms\":200}",
+        "{\"t\":\"reply\",\"id\":%u,\"result\":%u}",
+        "{\"t\":\"reply\",\"id\":%u,\"error\":{\"code\":%u,\"name\":\"E\",\"message\":\"m\"}}",
+        "{\"t\":\"send\",\"id\":%u,\"to\":\"group:g%u\",\"event\":\"e\",\"echo\":true}",
+        "{\"t\":\"send\",\"to\":\"client:n%u\",\"event\":\"e%u\"}",
+        "{\"t\":\"join\",\"id\":%u,\"group\":\"g%u\"}",
+        "{\"t\":\"leave\",\"id\":%u,\"group\":\"g%u\"}",
+        "{\"t\":\"rename\",\"id\":%u,\"name\":\"n%u\"}",
+        "{\"t\":\"cmd\",\"id\":%u,\"argv\":[\"INCR\",\"k%u\"]}",
+        "{\"t\":\"cmd\",\"id\":%u,\"argv\":[\"GET\",\"k%u\"]}",
+        "{\"t\":\"cmd\",\"id\":%u,\"argv\":[\"SET\",\"k%u\",\"v\",\"PX\",\"50\"]}",
+        "{\"t\":\"pipeline\",\"id\":%u,\"atomic\":true,\"cmds\":[[\"DEL\",\"k%u\"],[\"GET\",\"k1\"]"
+        "]}",
+        "{\"t\":\"watch\",\"id\":%u,\"pattern\":\"k%u*\"}",
+        "{\"t\":\"unwatch\",\"id\":%u,\"pattern\":\"k%u*\"}",
+        "{\"t\":\"adapt\",\"id\":%u,\"key\":\"k%u\"}",
+        "{\"t\":\"unadapt\",\"id\":%u,\"key\":\"k%u\"}",
+        "{\"t\":\"ping\",\"n\":%u%u}",
+        "{\"t\":\"pong\",\"n\":%u%u}",
+        "{\"t\":\"call\",\"id\":%u,\"route\":\"plexus.clients\",\"args\":%u}",
+        "{\"t\":\"hello\",\"version\":1,\"name\":\"n%u%u\"}",
+    };
+    const size_t ntmpl = sizeof(tmpl) / sizeof(tmpl[0]);
+    plx_hub_config cfg = {.history = 4, .max_pending = 8, .ping_interval_ms = 1000, .gzip = 1};
+    th *t = th_new(&cfg);
+    plx_conn_id conns[6] = {0};
+    unsigned seed = 12345;
+    for (int step = 0; step < 20000; step++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 8;
+        size_t i = r % 6;
+        if (!conns[i] || th_closed(t, conns[i]) || r % 97 == 0) {
+            if (conns[i] && !th_closed(t, conns[i])) plx_hub_closed(t->hub, conns[i], t->now);
+            char extra[64];
+            snprintf(extra, sizeof(extra), "\"presence\":%s,\"groups\":[\"g%u\"]",
+                     r % 2 ? "true" : "false", r % 3);
+            conns[i] = th_open(t);
+            char hello[160];
+            snprintf(hello, sizeof(hello), "{\"t\":\"hello\",\"version\":1,%s}", extra);
+            th_send(t, conns[i], hello);
+            continue;
+        }
+        char buf[256];
+        /* Replies answer a recent server id now and then. */
+        unsigned a = (r >> 4) % 40, b = (r >> 12) % 4;
+        snprintf(buf, sizeof(buf), tmpl[(r >> 16) % ntmpl], a, b);
+        th_send(t, conns[i], buf);
+        if (r % 13 == 0) th_tick(t, (r >> 3) % 400);
+        if (t->nout > 5000) th_clear(t);
+    }
+    assert_true(t->sends > 20000); /* the traffic did reach the hub's handlers */
+    th_free(t);
+}
+
 static int gm(const char *p, const char *s) {
     return hub_glob_match((const uint8_t *)p, strlen(p), (const uint8_t *)s, strlen(s));
 }
@@ -117,10 +224,9 @@ static void glob(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(slow_reader),
-        cmocka_unit_test(too_large_for_recipient),
-        cmocka_unit_test(shutdown_all),
-        cmocka_unit_test(glob),
+        cmocka_unit_test(slow_reader),  cmocka_unit_test(too_large_for_recipient),
+        cmocka_unit_test(shutdown_all), cmocka_unit_test(glob),
+        cmocka_unit_test(no_store),     cmocka_unit_test(random_traffic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -377,7 +377,10 @@ static void robustness(void **state) {
     th_send_raw(t, c, "{\"x\":1}");
     th_errmsg(t, c, "MISSING_TYPE");
     th_send_raw(t, c, "{\"t\":\"join\"}");
-    th_errmsg(t, c, "MISSING_FIELD");
+    th_sent *e = th_take(t, c, "error");
+    assert_string_equal(th_str(e->json, "name"), "MISSING_FIELD");
+    assert_string_equal(th_str(e->json, "message"), "missing field \"id\"");
+    th_sent_free(e);
     th_send_raw(t, c, "{\"t\":\"join\",\"id\":1,\"group\":5}");
     th_err(t, c, 1, "BAD_FIELD_TYPE");
     th_send_raw(t, c, "{\"t\":\"join\",\"id\":1}");
