@@ -16,26 +16,33 @@ hub_conn *hub_adapter_owner(const plx_hub *h, plx_bytes key) {
     return hub_map_get(&h->adapters, key.data, key.len);
 }
 
-/* Reads the key field; 0 or the error code (already answered). */
-static int key_field(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t rid, plx_bytes *k) {
+/* The common start of adapt and unadapt: reads id and key, refuses a key someone else owns.
+ * Returns 1 to go on with *owner (NULL or c), 0 once answered. */
+static int key_request(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t *rid, plx_bytes *k,
+                       hub_conn **owner) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->json, "key");
+    *rid = 0;
+    hub_get_uint(m->json, "id", rid);
     int code = !v                                          ? PLX_E_MISSING_FIELD
                : hub_att_json_bytes(v, m->att, m->natt, k) ? PLX_E_BAD_FIELD_TYPE
                                                            : 0;
-    if (code) hub_reply_error(h, c, rid, code, "key", NULL);
-    return code;
+    if (code) {
+        hub_reply_error(h, c, *rid, code, "key", NULL);
+        return 0;
+    }
+    *owner = hub_adapter_owner(h, *k);
+    if (*owner && *owner != c) {
+        hub_reply_error(h, c, *rid, PLX_E_KEY_OWNED, NULL, NULL);
+        return 0;
+    }
+    return 1;
 }
 
 void hub_on_adapt(plx_hub *h, hub_conn *c, const plx_msg *m) {
-    uint64_t rid = 0;
+    uint64_t rid;
     plx_bytes k;
-    hub_get_uint(m->json, "id", &rid);
-    if (key_field(h, c, m, rid, &k)) return;
-    hub_conn *owner = hub_adapter_owner(h, k);
-    if (owner && owner != c) {
-        hub_reply_error(h, c, rid, PLX_E_KEY_OWNED, NULL, NULL);
-        return;
-    }
+    hub_conn *owner;
+    if (!key_request(h, c, m, &rid, &k, &owner)) return;
     if (!owner) {
         if (c->adapted.n >= h->cfg.max_adapters) {
             hub_reply_error(h, c, rid, PLX_E_LIMIT_REACHED, "too many adapted keys", NULL);
@@ -55,15 +62,10 @@ void hub_on_adapt(plx_hub *h, hub_conn *c, const plx_msg *m) {
 }
 
 void hub_on_unadapt(plx_hub *h, hub_conn *c, const plx_msg *m) {
-    uint64_t rid = 0;
+    uint64_t rid;
     plx_bytes k;
-    hub_get_uint(m->json, "id", &rid);
-    if (key_field(h, c, m, rid, &k)) return;
-    hub_conn *owner = hub_adapter_owner(h, k);
-    if (owner && owner != c) {
-        hub_reply_error(h, c, rid, PLX_E_KEY_OWNED, NULL, NULL);
-        return;
-    }
+    hub_conn *owner;
+    if (!key_request(h, c, m, &rid, &k, &owner)) return;
     hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
     if (!owner) return;
     long i = hub_strs_find(&c->adapted, k.data, k.len);
