@@ -41,6 +41,8 @@ typedef struct plx_hub_config {
     uint32_t max_adapters;        /* keys adapted per connection; 0: 256 */
 } plx_hub_config;
 
+/* The io callbacks run synchronously inside hub calls; they must not call back into the hub
+ * (report a failed socket later with plx_hub_closed, not from inside send). */
 typedef struct plx_hub_io {
     /* Queue one message for connection c. json and att are borrowed for the call only.
      * Return 0, or a negative code when c's send queue is over its bound; the hub then

@@ -53,6 +53,9 @@ static void reply_mapping(void **state) {
     expect(t, c, "[\"RPUSH\",\"l\",\"a\",\"b\"]", "2");
     expect(t, c, "[\"LRANGE\",\"l\",\"0\",\"-1\"]", "[\"a\",\"b\"]");
     expect(t, c, "[\"del\",\"k\",\"l\"]", "2");
+    /* Integers beyond 2^53 keep every digit. */
+    expect(t, c, "[\"SET\",\"big\",\"9223372036854775806\"]", "{\"$status\":\"OK\"}");
+    expect(t, c, "[\"INCR\",\"big\"]", "9223372036854775807");
     th_free(t);
 }
 
