@@ -79,6 +79,10 @@ static int deliver(plx_reader *r, plx_bytes body, plx_msg *m, plx_msg_error *err
     rc = plx_msg_validate(m->json, m->natt, r->cfg.dir, &me);
     if (err) *err = me;
     if (rc == PLX_OK) return 1;
+    if (plx_error_fatal(rc)) { /* none of the catalogue's codes is, but the registry decides */
+        plx_msg_clear(m);
+        return fail(r, rc, err);
+    }
     if (!has_id(m->json)) plx_msg_clear(m);
     return rc;
 }
@@ -104,7 +108,7 @@ static void start(plx_msg *m, plx_msg_error *err) {
 int plx_reader_frame(plx_reader *r, const uint8_t *frame, size_t len, uint64_t now_ms, plx_msg *m,
                      plx_msg_error *err) {
     start(m, err);
-    if (r->error) return r->error;
+    if (r->error) return fail(r, r->error, err);
     plx_frame f;
     int rc = plx_frame_decode(frame, len, r->cfg.max_frame, &f);
     if (rc != PLX_OK) return fail(r, rc, err);
@@ -115,7 +119,7 @@ int plx_reader_stream(plx_reader *r, const uint8_t *data, size_t len, size_t *co
                       uint64_t now_ms, plx_msg *m, plx_msg_error *err) {
     start(m, err);
     *consumed = 0;
-    if (r->error) return r->error;
+    if (r->error) return fail(r, r->error, err);
     if (!data) return len ? fail(r, PLX_E_INVAL, err) : 0;
     size_t pos = 0;
     for (;;) {

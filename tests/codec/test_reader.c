@@ -100,6 +100,7 @@ static void test_frames_and_message_errors(void **state) {
     assert_int_equal(err.code, PLX_E_BAD_VERSION);
     f[0] = 1;
     assert_int_equal(plx_reader_frame(r, f, n, 0, &m, &err), PLX_E_BAD_VERSION);
+    assert_int_equal(err.code, PLX_E_BAD_VERSION); /* err says it again */
     assert_null(m.json);
     free(f);
     plx_reader_free(r);
