@@ -2,7 +2,7 @@
 """make_dicts.py - writes one libFuzzer dictionary per harness (fuzz/dict/<harness>.dict):
 frame magic values and flags, gzip header bytes, JSON tokens, the message types, field names
 and enum values of spec/messages.json, and the storage command names of the store's command
-table (reference-server/storage/commands.c when present, else a built-in list).
+table (reference-server/storage/cmd_table.c when present, else a built-in list).
 
 Run with /usr/bin/python3 fuzz/make_dicts.py (standard library only) after the catalogue or
 the command table changes.
@@ -99,7 +99,7 @@ def body_tokens():
 
 
 def command_names():
-    table = os.path.join(ROOT, "reference-server", "storage", "commands.c")
+    table = os.path.join(ROOT, "reference-server", "storage", "cmd_table.c")
     names = []
     if os.path.exists(table):
         with open(table) as fp:

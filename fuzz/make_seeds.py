@@ -191,6 +191,79 @@ def handmade_codec():
         bytes([0, 0x44]) + u16(3) + b"abc" + bytes([0xFF, 0xFF]) + bytes([0x40]) + u16(1) + b"x")
 
 
+STORE_SCRIPTS = {
+    "strings": "SET a 1\nGET a\nINCR a\nINCRBY a 10\nDECR a\nDECRBY a 3\nAPPEND a xyz\n"
+               "STRLEN a\nMSET b 2 c 3\nMGET a b c d\nSET n x NX\nSET n y XX GET\n"
+               "SET e v EX 1\nSET p v PX 5 KEEPTTL\nINCR n\n",
+    "keys": "SET a 1\nSET b 2\nEXISTS a b c\nTYPE a\nKEYS *\nKEYS [ab]\nSCAN 0 MATCH a* COUNT 1\n"
+            "RENAME a c\nCOPY c d\nCOPY c d REPLACE\nDEL b c d\nDBSIZE\nFLUSHALL\n",
+    "ttl": "SET a 1\nEXPIRE a 1\nTTL a\nPTTL a\n~1500\nGET a\nSET b 2\nPEXPIRE b 10 NX\n"
+           "PERSIST b\nEXPIRE b -1\nEXISTS b\nSET c 3 EX 100\n~200000\nDBSIZE\n",
+    "hashes": "HSET h f1 v1 f2 v2\nHGET h f1\nHMGET h f1 f3\nHGETALL h\nHKEYS h\nHVALS h\n"
+              "HLEN h\nHEXISTS h f2\nHSETNX h f1 z\nHINCRBY h n 5\nHDEL h f1 f2 n\nHLEN h\n",
+    "lists": "RPUSH l a b c\nLPUSH l z\nLRANGE l 0 -1\nLINDEX l -1\nLINSERT l BEFORE b x\n"
+             "LSET l 0 q\nLREM l 0 a\nLTRIM l 0 1\nLLEN l\nLPOP l\nRPOP l 2\nLPOP l\n",
+    "sets": "SADD s a b c\nSADD t b c d\nSMEMBERS s\nSISMEMBER s a\nSCARD s\nSINTER s t\n"
+            "SUNION s t\nSDIFF s t\nSMOVE s t a\nSREM t b\nSPOP s\nSRANDMEMBER t -3\n",
+    "zsets": "ZADD z 1 a 2 b 3 c\nZSCORE z b\nZINCRBY z 2.5 a\nZRANK z a\nZCARD z\n"
+             "ZCOUNT z -inf +inf\nZRANGE z 0 -1 WITHSCORES\nZRANGEBYSCORE z (1 3 LIMIT 0 2\n"
+             "ZREVRANGEBYSCORE z +inf -inf\nZREM z a b\nZADD z NX GT CH INCR 1 c\n",
+    "errors": "FOO bar\nGET\nSET a\nLPUSH a\nSET s x\nLPUSH s y\nINCR s\nINCRBY a 1.5\n"
+              "SET a 9223372036854775807\nINCR a\nEXPIRE a x\nZADD z x a\n\n \nget A\n",
+    "limits": "".join("SET k%d v\n" % i for i in range(70)) + "DBSIZE\nAPPEND k1 " +
+              "x" * 4097 + "\nSET big " + "y" * 4096 + "\n",
+}
+
+
+def handmade_store():
+    for name, script in STORE_SCRIPTS.items():
+        add("fuzz_store", "s-" + name, script.encode())
+
+
+def hub_op(slot, action, *args):
+    return bytes([(slot << 5) | action] + list(args))
+
+
+def hub_hello(slot, name_index):
+    return hub_op(slot, 3, 0x08 | 0x10 | name_index, 0)
+
+
+def handmade_hub():
+    """fuzz_hub scripts (config byte, then ops; see fuzz_hub.c)."""
+    two = hub_op(0, 0) + hub_hello(0, 0) + hub_op(1, 0) + hub_hello(1, 1)
+    scripts = {
+        "call-reply": two + hub_op(1, 4, 0x01) + hub_op(0, 6, 0x00, 20) + hub_op(1, 8, 0x80) +
+        hub_op(0, 2, 10),
+        "call-timeout": two + hub_op(1, 4, 0x03) + hub_op(0, 6, 0x10, 0) + hub_op(0, 6, 0x81, 5) +
+        hub_op(0, 2, 30) + hub_op(0, 2, 60) + hub_op(1, 8, 0x80),
+        "peer-gone": two + hub_op(1, 4, 0x01) + hub_op(0, 6, 0x00, 200) + hub_op(1, 1) +
+        hub_op(0, 2, 100),
+        "hello-timeout": hub_op(0, 0) + hub_op(0, 2, 90) + hub_op(0, 2, 10),
+        "groups-send": two + hub_op(0, 10, 0) + hub_op(1, 10, 0) + hub_op(0, 9, 0x23) +
+        hub_op(1, 9, 0x35) + hub_op(0, 9, 0x28) + hub_op(1, 11, 0) + hub_op(0, 12, 2) +
+        hub_op(1, 9, 0x20) + hub_op(0, 9, 0x06),
+        "storage": two + hub_op(0, 15, 0) + hub_op(1, 13, 0x40) + hub_op(1, 13, 0x01) +
+        hub_op(1, 17, 1) + hub_op(0, 13, 0x11) + hub_op(1, 8, 0xA0) + hub_op(0, 13, 0x10) +
+        hub_op(0, 2, 80) + hub_op(0, 14, 0x05, 0x00, 0x01) + hub_op(1, 18, 1) + hub_op(1, 1),
+        "call-all": two + hub_op(0, 4, 0x01) + hub_op(1, 4, 0x01) + hub_op(0, 10, 0) +
+        hub_op(0, 7, 0x00, 30) + hub_op(1, 8, 0x80) + hub_op(0, 8, 0x80) + hub_op(0, 7, 0x08, 3) +
+        hub_op(0, 2, 50),
+        "builtins": two + hub_op(0, 6, 0x02, 0) + hub_op(0, 6, 0x03, 0) + hub_op(0, 6, 0x04, 0) +
+        hub_op(0, 6, 0x05, 0) + hub_op(0, 6, 0x46, 0) + hub_op(0, 6, 0x07, 0),
+        "server-full": b"".join(hub_op(i, 0) for i in range(8)) + hub_op(7, 2, 1),
+        "pings": two + hub_op(0, 2, 120) + hub_op(0, 20) + hub_op(1, 19, 7) + hub_op(0, 2, 120) +
+        hub_op(0, 2, 120) + hub_op(0, 21),
+        "shutdown": two + hub_op(0, 6, 0x00, 50) + hub_op(0, 25),
+        "raw": two + hub_op(0, 22, 32) + b'{"t":"join","id":5,"group":"x"}' +
+        hub_op(1, 22, 20) + b'{"t":"nope","id":1}x' + hub_op(0, 23, 0x13),
+        "slow-reader": two + hub_op(1, 24) + hub_op(0, 9, 0x01) + hub_op(0, 6, 0x00, 10),
+        "rename-override": two + hub_op(2, 0) + hub_op(2, 3, 0x08, 0x03) + hub_op(1, 12, 0),
+    }
+    for name, script in scripts.items():
+        for cfg in (0, 2, 4):
+            add("fuzz_hub", "s-%s-%d" % (name, cfg), bytes([cfg]) + script)
+
+
 def write():
     for h, items in seeds.items():
         d = os.path.join(CORPUS, h)
@@ -211,6 +284,8 @@ def write():
 def main():
     from_vectors()
     handmade_codec()
+    handmade_store()
+    handmade_hub()
     write()
 
 

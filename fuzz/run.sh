@@ -27,7 +27,7 @@ else
 fi
 
 mkdir -p "$build"
-cmake -S "$root" -B "$build" -DPLEXUS_FUZZ=ON -DPLEXUS_TESTS=OFF -DPLEXUS_CLIENT=OFF \
+cmake -S "$root" -B "$build" -DPLEXUS_FUZZ=ON -DPLEXUS_SERVER=ON -DPLEXUS_TESTS=OFF -DPLEXUS_CLIENT=OFF \
   -DPLEXUS_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build/configure.log" 2>&1 || {
   echo "run.sh: configure failed, see $build.configure.log" >&2
   exit 2
