@@ -25,10 +25,6 @@ void plx_deframer_set_max_frame(plx_deframer *d, uint32_t max_frame);
 /* Replaces an assembler's limits (0 members: defaults). PLX_E_INVAL if more messages are
  * incomplete than the new max_partial allows; PLX_E_NOMEM. */
 int plx_assembler_set_limits(plx_assembler *as, const plx_assembler_limits *limits);
-/* End of the stream binding's input (a recorded file): PLX_E_TRUNCATED if part of a prefix
- * or frame is buffered (SPEC TRN-18; the reader is then unusable), the sticky error if the
- * reader already failed, else 0. */
-int plx_reader_end(plx_reader *r);
 
 static inline uint32_t plx_be32_read(const uint8_t *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];

@@ -18,6 +18,8 @@
  * Errors: functions return 0 (or a count) on success and a negative PLX_E_* code on failure.
  * The code's absolute value is the number in spec/errors.json, the number sent on the wire.
  *
+ * Limits: a 0 member in any limits or config struct means that limit's default (PLX_DEFAULT_*).
+ *
  * Ownership: "borrowed" data stays valid until the next call on the same object (or as stated);
  * "owned" data is the caller's and is freed with the allocator the object was made with.
  */
@@ -134,7 +136,8 @@ typedef enum plx_error {
     PLX_E_EXEC_ABORTED = -908
 } plx_error;
 
-/* The registry's one-line message for a code (negative or positive); "unknown error" if none. */
+/* The registry's one-line message for a code (negative or positive); "success" for 0,
+ * "unknown error" for a code not in the registry. */
 const char *plx_strerror(int code);
 /* The registry's symbolic name ("OFFSET_GAP"), or NULL for an unknown code. */
 const char *plx_error_name(int code);
@@ -289,8 +292,9 @@ int plx_utf8_valid(const uint8_t *s, size_t len);
 
 typedef enum plx_dir { PLX_DIR_C2S = 1, PLX_DIR_S2C = 2, PLX_DIR_BOTH = 3 } plx_dir;
 
-/* Where validation failed: the field's name (borrowed from the catalogue, NULL for the
- * message as a whole) and the code. */
+/* Where validation failed: the field's name (borrowed from the catalogue; "t" for
+ * MISSING_TYPE, UNKNOWN_TYPE and WRONG_DIRECTION; NULL when the value is not an object)
+ * and the code. */
 typedef struct plx_msg_error {
     int code;
     const char *field;
@@ -301,7 +305,10 @@ typedef struct plx_msg_error {
  * receiver sees (dir = PLX_DIR_C2S when a server validates what a client sent;
  * PLX_E_WRONG_DIRECTION), required fields (PLX_E_MISSING_FIELD), field types
  * (PLX_E_BAD_FIELD_TYPE), enums and one_of rules (PLX_E_BAD_VALUE). $bin references must be
- * < natt. Unknown fields are ignored. Returns 0 or the code (also in *err if not NULL). */
+ * < natt (PLX_E_BAD_ATTACHMENT_REF). A uint that is negative, fractional or above 2^53-1 is
+ * PLX_E_BAD_FIELD_TYPE. Unknown fields are ignored. NULL or a non-object is PLX_E_NOT_OBJECT;
+ * a caller-built tree nested deeper than 128 is PLX_E_INVAL. Returns 0 or the code (also in
+ * *err if not NULL). */
 int plx_msg_validate(const cJSON *json, size_t natt, plx_dir dir, plx_msg_error *err);
 /* The message type's catalogue index, or -1 if t is not in the catalogue. */
 int plx_msg_type_index(const char *t);
@@ -380,6 +387,10 @@ int plx_reader_stream(plx_reader *r, const uint8_t *data, size_t len, size_t *co
                       uint64_t now_ms, plx_msg *m, plx_msg_error *err);
 /* Expires idle incomplete messages: 0 or PLX_E_EXPIRED (fatal). */
 int plx_reader_tick(plx_reader *r, uint64_t now_ms);
+/* End of the stream binding's input (e.g. a recorded file): PLX_E_TRUNCATED if part of a
+ * prefix or frame is buffered (SPEC TRN-18; the reader is then unusable), the sticky error
+ * if the reader already failed, else 0. */
+int plx_reader_end(plx_reader *r);
 
 #ifdef __cplusplus
 }
