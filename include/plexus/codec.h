@@ -37,17 +37,17 @@ extern "C" {
 
 /* ---------------------------------------------------------------- constants */
 
-#define PLX_PROTOCOL_VERSION 1
-#define PLX_SUBPROTOCOL      "plexus.v1"
-#define PLX_FRAME_HEADER_LEN 16 /* bytes of the frame header */
-#define PLX_STREAM_PREFIX_LEN 4 /* bytes of the stream binding's length prefix */
+#define PLX_PROTOCOL_VERSION  1
+#define PLX_SUBPROTOCOL       "plexus.v1"
+#define PLX_FRAME_HEADER_LEN  16 /* bytes of the frame header */
+#define PLX_STREAM_PREFIX_LEN 4  /* bytes of the stream binding's length prefix */
 
-#define PLX_FLAG_GZIP 0x01u /* the message's payload is a gzip stream */
-#define PLX_FLAG_MORE 0x02u /* more chunks of this message follow */
+#define PLX_FLAG_GZIP   0x01u /* the message's payload is a gzip stream */
+#define PLX_FLAG_MORE   0x02u /* more chunks of this message follow */
 #define PLX_FLAGS_KNOWN (PLX_FLAG_GZIP | PLX_FLAG_MORE)
 
 /* Defaults and ranges of the negotiated limits (SPEC.md section 10). */
-#define PLX_DEFAULT_MAX_FRAME      (1u << 20)  /* 1 MiB */
+#define PLX_DEFAULT_MAX_FRAME      (1u << 20) /* 1 MiB */
 #define PLX_MIN_MAX_FRAME          512u
 #define PLX_MAX_MAX_FRAME          (1u << 24)  /* 16 MiB */
 #define PLX_DEFAULT_MAX_MESSAGE    (64u << 20) /* 64 MiB */
@@ -169,12 +169,12 @@ typedef struct plx_bytes {
 /* ---------------------------------------------------------------- frame */
 
 typedef struct plx_frame_header {
-    uint8_t version;  /* must be PLX_PROTOCOL_VERSION */
-    uint8_t flags;    /* PLX_FLAG_GZIP | PLX_FLAG_MORE; other bits must be 0 */
+    uint8_t version;   /* must be PLX_PROTOCOL_VERSION */
+    uint8_t flags;     /* PLX_FLAG_GZIP | PLX_FLAG_MORE; other bits must be 0 */
     uint16_t reserved; /* must be 0 */
-    uint32_t msg_id;  /* sender-chosen id shared by the chunks of one message */
-    uint32_t offset;  /* byte offset of this chunk in the message's wire payload */
-    uint32_t length;  /* payload bytes following the header */
+    uint32_t msg_id;   /* sender-chosen id shared by the chunks of one message */
+    uint32_t offset;   /* byte offset of this chunk in the message's wire payload */
+    uint32_t length;   /* payload bytes following the header */
 } plx_frame_header;
 
 /* A decoded frame. payload is borrowed from the buffer it was decoded from. */
@@ -265,10 +265,10 @@ int plx_gzip_inflate(const plx_allocator *a, const uint8_t *in, size_t len, size
 
 /* A decoded message: the JSON object and its attachments. */
 typedef struct plx_msg {
-    cJSON *json;     /* owned: the message object */
-    plx_bytes *att;  /* owned array; the bytes are borrowed from the body unless own != NULL */
+    cJSON *json;    /* owned: the message object */
+    plx_bytes *att; /* owned array; the bytes are borrowed from the body unless own != NULL */
     size_t natt;
-    void *own;       /* when not NULL, an owned block holding the attachment bytes */
+    void *own; /* when not NULL, an owned block holding the attachment bytes */
     plx_allocator alloc;
 } plx_msg;
 
@@ -283,8 +283,8 @@ int plx_msg_own(plx_msg *m);
 void plx_msg_clear(plx_msg *m);
 /* Serializes json + attachments into one owned body buffer (tests, small messages).
  * Returns 0, PLX_E_NOMEM or PLX_E_TOO_MANY_ATTACHMENTS. */
-int plx_body_encode(const plx_allocator *a, const cJSON *json, const plx_bytes *att,
-                    size_t natt, uint8_t **out, size_t *out_len);
+int plx_body_encode(const plx_allocator *a, const cJSON *json, const plx_bytes *att, size_t natt,
+                    uint8_t **out, size_t *out_len);
 /* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF), else 0. */
 int plx_utf8_valid(const uint8_t *s, size_t len);
 
@@ -355,7 +355,6 @@ int plx_encode_all(const plx_allocator *a, const plx_encoder_config *cfg, uint32
                    const cJSON *json, const plx_bytes *att, size_t natt, uint8_t **out,
                    size_t *out_len);
 
-
 /* ---------------------------------------------------------------- reader */
 
 /* The receive path of one connection in one box: frames (WebSocket binding: one frame per
@@ -379,8 +378,8 @@ int plx_reader_set_limits(plx_reader *r, uint32_t max_frame, const plx_assembler
  * gzip, body) makes the reader unusable; a message-level error (5xx, non-fatal) leaves the
  * reader usable and, when the message had an id, *m still holds the parsed JSON so the caller
  * can reply to it. err (may be NULL) tells the offending field. */
-int plx_reader_frame(plx_reader *r, const uint8_t *frame, size_t len, uint64_t now_ms,
-                     plx_msg *m, plx_msg_error *err);
+int plx_reader_frame(plx_reader *r, const uint8_t *frame, size_t len, uint64_t now_ms, plx_msg *m,
+                     plx_msg_error *err);
 /* Stream binding: consumes bytes; stops after the first complete message. *consumed says how
  * many bytes were used; call again with the rest. Returns as plx_reader_frame. */
 int plx_reader_stream(plx_reader *r, const uint8_t *data, size_t len, size_t *consumed,
