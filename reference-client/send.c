@@ -1,0 +1,54 @@
+/*
+ * send.c - queuing one message on the current session: encode it with the session's
+ * limits (outside the lock: a large body is copied and maybe compressed), then append it
+ * to the send queue, waiting for room under the queue's byte bound, and wake the I/O
+ * thread. A message meant for a session that has ended is dropped (PLX_E_DISCONNECTED).
+ */
+#include "internal.h"
+
+static int session_alive(const plx_client *c, uint64_t gen) {
+    return c->gen == gen && !c->closing &&
+           (c->state == PLX_ST_HELLO || c->state == PLX_ST_RESTORING || c->state == PLX_ST_READY);
+}
+
+int plx_send_locked(plx_client *c, uint64_t gen, const cJSON *json, const plx_bytes *att,
+                    size_t natt, int force, uint64_t deadline_ms) {
+    plx_encoder_config cfg;
+    plx_outmsg *m;
+    uint32_t msg_id;
+    int rc;
+
+    if (!session_alive(c, gen)) return c->closing ? PLX_E_CLOSED : PLX_E_DISCONNECTED;
+    cfg = c->enc;
+    msg_id = c->next_msg_id++;
+    pthread_mutex_unlock(&c->mu);
+    rc = plx_outmsg_encode(&cfg, msg_id, json, att, natt, &m);
+    pthread_mutex_lock(&c->mu);
+    if (rc) return rc;
+    /* A message larger than the bound may enter an empty queue (never a deadlock). */
+    while (!force && session_alive(c, gen) && c->q.bytes > 0 &&
+           c->q.bytes + m->bytes > c->max_queue) {
+        if (plx_cond_wait_until(&c->state_cv, &c->mu, deadline_ms) &&
+            plx_client_now_ms() >= deadline_ms) {
+            plx_outmsg_free(m);
+            return PLX_E_LIMIT_REACHED;
+        }
+    }
+    if (!session_alive(c, gen)) {
+        plx_outmsg_free(m);
+        return c->closing ? PLX_E_CLOSED : PLX_E_DISCONNECTED;
+    }
+    plx_outq_push(&c->q, m);
+    c->tops->wake(c);
+    return 0;
+}
+
+int plx_send(plx_client *c, uint64_t gen, const cJSON *json, const plx_bytes *att, size_t natt,
+             int force, uint64_t deadline_ms) {
+    int rc;
+
+    pthread_mutex_lock(&c->mu);
+    rc = plx_send_locked(c, gen, json, att, natt, force, deadline_ms);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
