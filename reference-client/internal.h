@@ -384,8 +384,6 @@ const char *plx_wire_str(const cJSON *obj, const char *name);
 int plx_reply_from_json(const cJSON *v, const plx_bytes *att, size_t natt, plx_reply *r);
 /* Encodes r in the STO-6 mapping; strings that need it become attachments of a. */
 cJSON *plx_reply_to_json(const plx_reply *r, plx_answer *a);
-/* A new ERROR reply for code with message (NULL: the code's text). */
-plx_reply *plx_reply_error(int code, const char *message, const cJSON *detail);
 /* Turns a storage request's reply message into *out and the return code. */
 int plx_reply_take(plx_msg *m, plx_reply **out);
 

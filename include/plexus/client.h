@@ -307,6 +307,9 @@ plx_reply *plx_reply_nil(void);
 plx_reply *plx_reply_integer(long long v);
 plx_reply *plx_reply_string(const void *data, size_t len);
 plx_reply *plx_reply_status(const char *text);
+/* An ERROR reply: code (negative), message (copied; NULL: the code's text), detail
+ * (copied, may be NULL). An adapter answering it makes the reader see that error. */
+plx_reply *plx_reply_error(int code, const char *message, const cJSON *detail);
 /* An array of n NIL elements; fill them with plx_reply_set. */
 plx_reply *plx_reply_array(size_t n);
 /* Moves *v into arr->element[i] and frees the shell v. 0 or PLX_E_INVAL. */
