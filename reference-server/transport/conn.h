@@ -1,0 +1,73 @@
+/*
+ * conn.h - one peer connection as the transport sees it, whichever binding carries it:
+ * the receive path (plx_reader -> hub), the send path (hub -> plx_encoder -> bounded send
+ * queue) and the close handshake with the hub.
+ *
+ * Bounds: received WebSocket messages are reassembled up to 16 + max_frame bytes; the codec
+ * bounds partial messages; the send queue holds at most --max-queue bytes, past which the
+ * hub is told (io.send fails) and the connection is closed as a SLOW_READER; a connection
+ * being closed gets PLX_CLOSE_DRAIN_SECS to take what is queued.
+ */
+#ifndef PLX_CONN_H
+#define PLX_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sendq.h"
+#include "server.h"
+
+typedef enum plx_conn_kind { PLX_CONN_WS = 1, PLX_CONN_TCP = 2 } plx_conn_kind;
+
+typedef struct plx_conn {
+    plx_server *srv;
+    struct lws *wsi;
+    plx_conn_kind kind;
+    plx_conn_id id; /* 0 until the hub gave one */
+    plx_reader *reader;
+    plx_conn_limits rlimits; /* limits the reader was last set to */
+    plx_encoder *enc;
+    plx_conn_limits elimits; /* limits enc was made with */
+    plx_sendq *q;
+    uint32_t next_msg_id;
+    uint8_t *rx;                    /* WebSocket message being reassembled */
+    size_t rx_len, rx_cap, rx_want; /* rx_want: 16 + header length once the header is in */
+    int rx_in_msg;
+    int peer_mid_msg; /* the peer is inside a (fragmented) WebSocket message */
+    int rx_dead;      /* input is ignored: a fatal error was reported or closing */
+    int closing;      /* close once the queue is empty */
+    int close_code;
+    char close_reason[124];
+    int hub_done;                     /* the hub forgot this id (io.close) or was told it is gone */
+    int overflowed;                   /* the send queue went over its bound */
+    int shut;                         /* the close was started (close frame / TCP shutdown) */
+    lws_sorted_usec_list_t close_sul; /* runs the close outside the wsi's own callbacks */
+} plx_conn;
+
+/* Makes the connection for a new socket and registers it with the hub (plx_hub_open; a
+ * full hub closes it at once with SERVER_FULL). NULL on no memory. */
+plx_conn *plx_conn_open(plx_server *s, struct lws *wsi, plx_conn_kind kind);
+/* WebSocket binding: a piece of a binary message; final: it ends the message. Reassembles,
+ * decodes and hands complete messages to the hub. Errors go to the hub (plx_hub_codec_error),
+ * which closes the connection for fatal ones. */
+void plx_conn_ws_data(plx_conn *c, const uint8_t *data, size_t len, int final);
+/* Stream binding: bytes from the socket. */
+void plx_conn_stream_data(plx_conn *c, const uint8_t *data, size_t len);
+/* Queues one message (the hub's io.send). 0, or a negative PLX_E_* code: PLX_E_SLOW_READER
+ * when the queue bound is passed (LIM-4: messages not yet started are dropped, the
+ * SLOW_READER error is queued, and every later send fails until the hub closes), or the
+ * encoder's error (e.g. PLX_E_TOO_LARGE for the peer's max_message). */
+int plx_conn_send(plx_conn *c, const cJSON *json, const plx_bytes *att, size_t natt);
+/* The hub's io.close: close with ws_code once the queue is written. */
+void plx_conn_close(plx_conn *c, int ws_code, const char *reason);
+/* Starts the orderly close once the queue is written: WebSocket: close frame with the code
+ * and reason, then lws waits for the peer's close before shutting the socket down (done from
+ * an lws_sul, since lws treats a -1 from WRITEABLE as a failed write and resets the socket).
+ * Stream binding: shutdown(SHUT_WR), then the peer's end of stream. */
+void plx_conn_start_close(plx_conn *c);
+/* Runs the reader's partial-message expiry. */
+void plx_conn_tick(plx_conn *c, uint64_t now_ms);
+/* The socket is gone: tells the hub (unless it already forgot the id) and frees c. */
+void plx_conn_gone(plx_conn *c);
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * options.c - parses plexus-server's command line into plx_options, strictly: every value is
+ * range-checked and every mistake is a one-line message for a usage error (exit code 2).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <plexus/codec.h>
+
+#include "options.h"
+
+typedef enum opt_kind { OPT_FLAG, OPT_STRING, OPT_UINT } opt_kind;
+
+typedef struct opt_def {
+    const char *name;
+    opt_kind kind;
+    uint64_t min, max; /* OPT_UINT range */
+    const char *arg;   /* placeholder in --help */
+    const char *help;
+} opt_def;
+
+enum {
+    O_HOST,
+    O_PORT,
+    O_TCP_PORT,
+    O_SECRET,
+    O_SECRET_FILE,
+    O_OVERRIDE_KEY,
+    O_MAX_CONNECTIONS,
+    O_MAX_MESSAGE,
+    O_MAX_FRAME,
+    O_HISTORY,
+    O_PING_INTERVAL,
+    O_HELLO_TIMEOUT,
+    O_CALL_TIMEOUT,
+    O_MAX_QUEUE,
+    O_LOG_LEVEL,
+    O_HELP,
+    O_VERSION,
+    O_COUNT
+};
+
+static const opt_def defs[O_COUNT] = {
+    [O_HOST] = {"host", OPT_STRING, 0, 0, "ADDR", "address to listen on (default 127.0.0.1)"},
+    [O_PORT] = {"port", OPT_UINT, 0, 65535, "N",
+                "WebSocket and /healthz port, 0..65535 (default 7700); 0 picks a free port.\n"
+                "                        Once listening, prints 'listening on <port>' on stdout"},
+    [O_TCP_PORT] = {"tcp-port", OPT_UINT, 0, 65535, "N",
+                    "also serve the stream binding over raw TCP on this port (default: off);\n"
+                    "                        0 picks a free port, printed as 'listening tcp on "
+                    "<port>'"},
+    [O_SECRET] = {"secret", OPT_STRING, 0, 0, "TEXT",
+                  "shared secret every hello must carry (default: no auth)"},
+    [O_SECRET_FILE] = {"secret-file", OPT_STRING, 0, 0, "PATH",
+                       "read the secret from a file (first line, at most 4096 bytes)"},
+    [O_OVERRIDE_KEY] = {"override-key", OPT_STRING, 0, 0, "TEXT",
+                        "key that lets a hello take a name in use (default: disabled)"},
+    [O_MAX_CONNECTIONS] = {"max-connections", OPT_UINT, 1, 1000000, "N",
+                           "connections at once, 1..1000000 (default 1024); one more gets "
+                           "SERVER_FULL"},
+    [O_MAX_MESSAGE] = {"max-message", OPT_UINT, PLX_MIN_MAX_MESSAGE, PLX_MAX_MAX_MESSAGE, "BYTES",
+                       "largest message, 65536..1073741824 (default 67108864)"},
+    [O_MAX_FRAME] = {"max-frame", OPT_UINT, PLX_MIN_MAX_FRAME, PLX_MAX_MAX_FRAME, "BYTES",
+                     "largest frame payload, 512..16777216 (default 1048576)"},
+    [O_HISTORY] = {"history", OPT_UINT, 0, 10000, "N",
+                   "events kept per group for plexus.history, 0..10000 (default 0: off)"},
+    [O_PING_INTERVAL] = {"ping-interval", OPT_UINT, 10, 86400000, "MS",
+                         "server ping period, 10..86400000 (default 20000)"},
+    [O_HELLO_TIMEOUT] = {"hello-timeout", OPT_UINT, 10, 3600000, "MS",
+                         "time allowed before hello, 10..3600000 (default 10000)"},
+    [O_CALL_TIMEOUT] = {"call-timeout", OPT_UINT, 1, 300000, "MS",
+                        "default call timeout, 1..300000 (default 30000)"},
+    [O_MAX_QUEUE] = {"max-queue", OPT_UINT, 65536, (uint64_t)1 << 40, "BYTES",
+                     "per-connection send queue bound, at least max-message + 65536\n"
+                     "                        (default 2 x max-message); a peer that falls "
+                     "behind it is\n"
+                     "                        closed with SLOW_READER"},
+    [O_LOG_LEVEL] = {"log-level", OPT_STRING, 0, 0, "LEVEL",
+                     "error, warn, info or debug (default info); logs go to stderr"},
+    [O_HELP] = {"help", OPT_FLAG, 0, 0, NULL, "print this help and exit 0"},
+    [O_VERSION] = {"version", OPT_FLAG, 0, 0, NULL, "print the version and exit 0"},
+};
+
+void plx_options_usage(FILE *f) {
+    fprintf(f, "usage: plexus-server [options]\n\n"
+               "The Plexus v1 reference server: WebSocket (subprotocol plexus.v1) and,\n"
+               "optionally, the stream binding over raw TCP, with in-memory storage.\n"
+               "GET /healthz on the WebSocket port answers 200 \"ok\".\n\noptions:\n");
+    for (int i = 0; i < O_COUNT; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s%s", defs[i].name, defs[i].arg ? " " : "",
+                 defs[i].arg ? defs[i].arg : "");
+        fprintf(f, "  %-22s%s\n", left, defs[i].help);
+    }
+    fprintf(f, "\nValues may also be given as --name=value.\n"
+               "SIGTERM or SIGINT closes every connection with 1001 and exits 0.\n\n"
+               "exit codes:\n"
+               "  0  clean shutdown, --help, --version\n"
+               "  1  runtime failure (cannot bind, out of memory at start-up)\n"
+               "  2  usage error (unknown option, bad or missing value)\n");
+}
+
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out) {
+    char *end;
+    unsigned long long v;
+
+    if (*s < '0' || *s > '9') return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+static int read_secret_file(const char *path, char **out, char *err, size_t errlen) {
+    char buf[PLX_SECRET_MAX + 2];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+
+    if (!f) {
+        snprintf(err, errlen, "--secret-file: cannot open '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    n = strcspn(buf, "\r\n");
+    if (n > PLX_SECRET_MAX) {
+        snprintf(err, errlen, "--secret-file: the secret is longer than %d bytes", PLX_SECRET_MAX);
+        return -1;
+    }
+    buf[n] = '\0';
+    if (n == 0 || memchr(buf, '\0', n)) {
+        snprintf(err, errlen, "--secret-file: '%s' holds no secret on its first line", path);
+        return -1;
+    }
+    *out = strdup(buf);
+    memset(buf, 0, sizeof(buf));
+    if (!*out) snprintf(err, errlen, "out of memory");
+    return *out ? 0 : -1;
+}
+
+static void set_defaults(plx_options *o) {
+    memset(o, 0, sizeof(*o));
+    o->host = "127.0.0.1";
+    o->port = PLX_DEFAULT_PORT;
+    o->tcp_port = -1;
+    o->max_connections = 1024;
+    o->max_message = PLX_DEFAULT_MAX_MESSAGE;
+    o->max_frame = PLX_DEFAULT_MAX_FRAME;
+    o->ping_interval_ms = 20000;
+    o->hello_timeout_ms = 10000;
+    o->call_timeout_ms = 30000;
+    o->log_level = PLX_LOG_INFO;
+}
+
+/* Stores one option's value into o. 0 or -1 with err set. */
+static int apply(plx_options *o, int which, const char *val, uint64_t num, char *err,
+                 size_t errlen) {
+    switch (which) {
+    case O_HOST:
+        if (!*val) {
+            snprintf(err, errlen, "--host: must not be empty");
+            return -1;
+        }
+        o->host = val;
+        break;
+    case O_PORT:
+        o->port = (int)num;
+        break;
+    case O_TCP_PORT:
+        o->tcp_port = (int)num;
+        break;
+    case O_SECRET:
+    case O_SECRET_FILE:
+        if (o->secret) {
+            snprintf(err, errlen, "--%s: the secret was already given", defs[which].name);
+            return -1;
+        }
+        if (which == O_SECRET_FILE) return read_secret_file(val, &o->secret, err, errlen);
+        if (!*val || strlen(val) > PLX_SECRET_MAX) {
+            snprintf(err, errlen, "--secret: must be 1..%d bytes", PLX_SECRET_MAX);
+            return -1;
+        }
+        o->secret = strdup(val);
+        if (!o->secret) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        break;
+    case O_OVERRIDE_KEY:
+        if (!*val) {
+            snprintf(err, errlen, "--override-key: must not be empty");
+            return -1;
+        }
+        o->override_key = val;
+        break;
+    case O_MAX_CONNECTIONS:
+        o->max_connections = (uint32_t)num;
+        break;
+    case O_MAX_MESSAGE:
+        o->max_message = (uint32_t)num;
+        break;
+    case O_MAX_FRAME:
+        o->max_frame = (uint32_t)num;
+        break;
+    case O_HISTORY:
+        o->history = (uint32_t)num;
+        break;
+    case O_PING_INTERVAL:
+        o->ping_interval_ms = (uint32_t)num;
+        break;
+    case O_HELLO_TIMEOUT:
+        o->hello_timeout_ms = (uint32_t)num;
+        break;
+    case O_CALL_TIMEOUT:
+        o->call_timeout_ms = (uint32_t)num;
+        break;
+    case O_MAX_QUEUE:
+        o->max_queue = num;
+        break;
+    case O_LOG_LEVEL:
+        if (plx_log_parse_level(val, &o->log_level)) {
+            snprintf(err, errlen, "--log-level: '%s' is not one of error, warn, info, debug", val);
+            return -1;
+        }
+        break;
+    }
+    return 0;
+}
+
+static int find_option(const char *name, size_t len) {
+    for (int i = 0; i < O_COUNT; i++)
+        if (strlen(defs[i].name) == len && memcmp(defs[i].name, name, len) == 0) return i;
+    return -1;
+}
+
+plx_options_result plx_options_parse(int argc, char **argv, plx_options *o, char *err,
+                                     size_t errlen) {
+    int seen[O_COUNT] = {0};
+
+    set_defaults(o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *eq, *val = NULL;
+        uint64_t num = 0;
+        int which;
+
+        if (strncmp(a, "--", 2) != 0) {
+            snprintf(err, errlen, "unexpected argument '%s' (options start with --)", a);
+            goto fail;
+        }
+        a += 2;
+        eq = strchr(a, '=');
+        which = find_option(a, eq ? (size_t)(eq - a) : strlen(a));
+        if (which < 0) {
+            snprintf(err, errlen, "unknown option '%s' (see --help)", argv[i]);
+            goto fail;
+        }
+        if (seen[which]++ && which != O_HELP && which != O_VERSION) {
+            snprintf(err, errlen, "--%s given twice", defs[which].name);
+            goto fail;
+        }
+        if (defs[which].kind == OPT_FLAG) {
+            if (eq) {
+                snprintf(err, errlen, "--%s takes no value", defs[which].name);
+                goto fail;
+            }
+            continue;
+        }
+        if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            snprintf(err, errlen, "--%s needs a value (%s)", defs[which].name, defs[which].arg);
+            goto fail;
+        }
+        if (defs[which].kind == OPT_UINT &&
+            parse_uint(val, defs[which].min, defs[which].max, &num)) {
+            snprintf(err, errlen, "--%s: '%s' is not an integer in %llu..%llu", defs[which].name,
+                     val, (unsigned long long)defs[which].min, (unsigned long long)defs[which].max);
+            goto fail;
+        }
+        if (apply(o, which, val, num, err, errlen)) goto fail;
+    }
+    if (seen[O_HELP]) {
+        plx_options_free(o);
+        return PLX_OPTIONS_HELP;
+    }
+    if (seen[O_VERSION]) {
+        plx_options_free(o);
+        return PLX_OPTIONS_VERSION;
+    }
+    if (o->max_queue == 0) o->max_queue = 2 * (uint64_t)o->max_message;
+    if (o->max_queue < (uint64_t)o->max_message + 65536) {
+        snprintf(err, errlen, "--max-queue: %llu is below max-message + 65536 (%llu)",
+                 (unsigned long long)o->max_queue, (unsigned long long)o->max_message + 65536);
+        goto fail;
+    }
+    return PLX_OPTIONS_RUN;
+
+fail:
+    plx_options_free(o);
+    return PLX_OPTIONS_ERROR;
+}
+
+void plx_options_free(plx_options *o) {
+    if (o->secret) {
+        volatile char *p = o->secret;
+        while (*p)
+            *p++ = 0;
+        free(o->secret);
+        o->secret = NULL;
+    }
+}

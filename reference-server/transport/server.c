@@ -1,0 +1,180 @@
+/*
+ * server.c - the transport's core: builds store, hub and lws context, connects the hub's io
+ * callbacks to connections, runs the hub's timers from an lws_sul on the service thread, and
+ * drives the service loop through a graceful shutdown.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+
+uint64_t plx_now_ms(void) {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+plx_server *plx_server_of(struct lws *wsi) {
+    return lws_context_user(lws_get_context(wsi));
+}
+
+/* The connection for a hub id, including the one being opened inside plx_hub_open. */
+static plx_conn *conn_for(plx_server *s, plx_conn_id id) {
+    plx_conn *c = plx_connmap_get(s->conns, id);
+
+    if (!c && s->opening && !s->opening->id) {
+        c = s->opening;
+        c->id = id;
+        if (plx_connmap_put(s->conns, id, c)) c->id = 0;
+        if (!c->id) return NULL;
+    }
+    return c;
+}
+
+static int io_send(void *ud, plx_conn_id id, const cJSON *json, const plx_bytes *att, size_t natt) {
+    plx_conn *c = conn_for(ud, id);
+
+    if (!c) {
+        plx_log(PLX_LOG_WARN, "hub sent to unknown connection %llu", (unsigned long long)id);
+        return PLX_E_INVAL;
+    }
+    return plx_conn_send(c, json, att, natt);
+}
+
+static void io_close(void *ud, plx_conn_id id, int ws_code, const char *reason) {
+    plx_conn *c = conn_for(ud, id);
+
+    if (c) plx_conn_close(c, ws_code, reason);
+}
+
+/* The store's change notifications go to the hub (which exists once the store does). */
+static void store_notify(void *ud, const uint8_t *key, size_t klen, const char *op) {
+    plx_server *s = ud;
+
+    if (s->hub) plx_hub_store_notify(s->hub, key, klen, op);
+}
+
+static void tick_reader(void *v, void *ud) {
+    plx_conn_tick(v, *(uint64_t *)ud);
+}
+
+/* The hub's timers and the readers' expiry; reschedules itself. */
+static void on_tick(lws_sorted_usec_list_t *sul) {
+    plx_server *s = lws_container_of(sul, plx_server, tick_sul);
+    uint64_t now = plx_now_ms();
+    uint64_t next = plx_hub_tick(s->hub, now);
+    uint64_t delay = PLX_TICK_MAX_MS;
+
+    if (now - s->last_reader_tick >= PLX_READER_TICK_MS) {
+        s->last_reader_tick = now;
+        plx_connmap_each(s->conns, tick_reader, &now);
+    }
+    if (next <= now)
+        delay = 1;
+    else if (next - now < delay)
+        delay = next - now;
+    lws_sul_schedule(s->ctx, 0, &s->tick_sul, on_tick, (lws_usec_t)delay * LWS_US_PER_MS);
+}
+
+static void lws_log_emit(int level, const char *line) {
+    size_t n = strlen(line);
+
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    plx_log(level & LLL_ERR ? PLX_LOG_ERROR : PLX_LOG_DEBUG, "lws: %.*s", (int)n, line);
+}
+
+static int make_hub(plx_server *s, const plx_options *o) {
+    plx_hub_config hc;
+    plx_hub_io io;
+
+    s->store = plx_store_new(NULL, store_notify, s);
+    if (!s->store) return -1;
+    memset(&hc, 0, sizeof(hc));
+    hc.secret = o->secret;
+    hc.override_key = o->override_key;
+    hc.max_connections = o->max_connections;
+    hc.max_frame = o->max_frame;
+    hc.max_message = o->max_message;
+    hc.gzip_threshold = PLX_DEFAULT_GZIP_THRESHOLD;
+    hc.gzip = 1;
+    hc.hello_timeout_ms = o->hello_timeout_ms;
+    hc.ping_interval_ms = o->ping_interval_ms;
+    hc.call_timeout_ms = o->call_timeout_ms;
+    hc.history = o->history;
+    memset(&io, 0, sizeof(io));
+    io.send = io_send;
+    io.close = io_close;
+    io.ud = s;
+    s->hub = plx_hub_new(&hc, &io, s->store);
+    return s->hub ? 0 : -1;
+}
+
+int plx_server_init(plx_server *s, const plx_options *o) {
+    struct lws_context_creation_info info;
+
+    memset(s, 0, sizeof(*s));
+    s->opt = o;
+    lws_set_log_level(LLL_ERR | (plx_log_enabled(PLX_LOG_DEBUG) ? LLL_WARN : 0), lws_log_emit);
+    s->conns = plx_connmap_new();
+    if (!s->conns || make_hub(s, o)) {
+        plx_log(PLX_LOG_ERROR, "out of memory");
+        return -1;
+    }
+    memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.user = s;
+    info.pt_serv_buf_size = PLX_WRITE_PIECE; /* lws reads this much per socket read */
+    info.fd_limit_per_thread = o->max_connections + 64;
+    s->ctx = lws_create_context(&info);
+    if (!s->ctx) {
+        plx_log(PLX_LOG_ERROR, "cannot create the libwebsockets context");
+        return -1;
+    }
+    if (plx_ws_listen(s)) return -1;
+    if (o->tcp_port >= 0 && plx_tcp_listen(s)) return -1;
+    s->last_reader_tick = plx_now_ms();
+    lws_sul_schedule(s->ctx, 0, &s->tick_sul, on_tick, 1);
+    return 0;
+}
+
+void plx_server_wake(plx_server *s) {
+    if (s->ctx) lws_cancel_service(s->ctx);
+}
+
+int plx_server_run(plx_server *s, volatile sig_atomic_t *stop) {
+    while (1) {
+        if (*stop && !s->shutting_down) {
+            uint64_t now = plx_now_ms();
+            plx_log(PLX_LOG_INFO, "shutting down: closing %zu connection(s)", s->live);
+            s->shutting_down = 1;
+            s->shutdown_deadline = now + PLX_SHUTDOWN_FLUSH_MS;
+            plx_hub_shutdown(s->hub, now);
+        }
+        if (s->shutting_down && (s->live == 0 || plx_now_ms() >= s->shutdown_deadline)) break;
+        if (lws_service(s->ctx, 0) < 0) {
+            plx_log(PLX_LOG_ERROR, "libwebsockets service failed");
+            return -1;
+        }
+    }
+    if (s->live) plx_log(PLX_LOG_WARN, "%zu connection(s) not closed in time", s->live);
+    return 0;
+}
+
+void plx_server_free(plx_server *s) {
+    if (s->ctx) {
+        lws_sul_cancel(&s->tick_sul);
+        lws_context_destroy(s->ctx); /* closes what is left; CLOSED callbacks free conns */
+        s->ctx = NULL;
+    }
+    plx_hub_free(s->hub);
+    s->hub = NULL;
+    plx_store_free(s->store);
+    s->store = NULL;
+    plx_connmap_free(s->conns);
+    s->conns = NULL;
+}

@@ -1,0 +1,157 @@
+/*
+ * ws.c - the WebSocket binding on libwebsockets: subprotocol plexus.v1 only, binary messages
+ * only (a text message closes with 1003), each frame one unfragmented binary message (TRN-4,
+ * TRN-5), one lws_write per SERVER_WRITEABLE (lws keeps what the socket did not take and
+ * writes it before the next WRITEABLE: at most one frame); and plain
+ * HTTP on the same port: GET /healthz answers 200 "ok", any other path 404.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+
+typedef struct http_session {
+    int healthz; /* the request was /healthz: the body is due */
+} http_session;
+
+typedef struct ws_session {
+    plx_conn *conn;
+} ws_session;
+
+static int http_reply_healthz(struct lws *wsi) {
+    uint8_t buf[LWS_PRE + 256], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf);
+
+    if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/plain", 2, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* protocols[0]: plain HTTP, and the default for upgrades without a subprotocol (refused). */
+static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len) {
+    http_session *hs = user;
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        plx_log(PLX_LOG_DEBUG, "websocket upgrade without subprotocol %s refused", PLX_SUBPROTOCOL);
+        return -1;
+    case LWS_CALLBACK_HTTP:
+        if (hs && in && strcmp((const char *)in, "/healthz") == 0) {
+            hs->healthz = 1;
+            return http_reply_healthz(wsi);
+        }
+        if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL)) return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        uint8_t body[LWS_PRE + 2];
+        if (!hs || !hs->healthz) return 0;
+        hs->healthz = 0;
+        memcpy(body + LWS_PRE, "ok", 2);
+        if (lws_write(wsi, body + LWS_PRE, 2, LWS_WRITE_HTTP_FINAL) != 2) return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* One SERVER_WRITEABLE: at most one lws_write, then the close when the queue is empty. */
+static int ws_writeable(struct lws *wsi, plx_conn *c) {
+    plx_piece p;
+    int flags;
+
+    if (plx_sendq_peek(c->q, SIZE_MAX, &p)) { /* a whole frame */
+        flags = p.first ? LWS_WRITE_BINARY : LWS_WRITE_CONTINUATION;
+        if (!p.last) flags |= LWS_WRITE_NO_FIN;
+        if (lws_write(wsi, p.data, p.len, (enum lws_write_protocol)flags) < (int)p.len) {
+            plx_log(PLX_LOG_DEBUG, "conn %llu: write failed", (unsigned long long)c->id);
+            return -1;
+        }
+        plx_sendq_advance(c->q, p.len);
+        if (plx_sendq_bytes(c->q) || c->closing) lws_callback_on_writable(wsi);
+        return 0;
+    }
+    /* Closing while the peer is inside a message would leave its unread bytes in our socket
+     * and the kernel would answer with a reset that can destroy the error and close frame we
+     * sent: wait for the message's end (the close drain timeout bounds the wait). */
+    if (c->closing && !c->peer_mid_msg) plx_conn_start_close(c);
+    return 0;
+}
+
+static int callback_plexus(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                           size_t len) {
+    ws_session *ws = user;
+    plx_server *s;
+    int final;
+
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED:
+        s = plx_server_of(wsi);
+        if (s->shutting_down) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"shutting down", 13);
+            return -1;
+        }
+        ws->conn = plx_conn_open(s, wsi, PLX_CONN_WS);
+        if (!ws->conn) {
+            plx_log(PLX_LOG_ERROR, "out of memory accepting a connection");
+            return -1;
+        }
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (!ws || !ws->conn) return -1;
+        final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+        if (!ws->conn->peer_mid_msg && !lws_frame_is_binary(wsi)) {
+            plx_log(PLX_LOG_DEBUG, "conn %llu sent a text message: closing 1003",
+                    (unsigned long long)ws->conn->id);
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+                             (unsigned char *)"binary messages only", 20);
+            return -1;
+        }
+        ws->conn->peer_mid_msg = !final;
+        plx_conn_ws_data(ws->conn, in, len, final);
+        if (final && ws->conn->closing) lws_callback_on_writable(wsi); /* see ws_writeable */
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (!ws || !ws->conn) return 0;
+        return ws_writeable(wsi, ws->conn);
+    case LWS_CALLBACK_CLOSED:
+        if (ws && ws->conn) {
+            plx_conn_gone(ws->conn);
+            ws->conn = NULL;
+        }
+        return 0;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols ws_protocols[] = {
+    {"http", callback_http, sizeof(http_session), 0, 0, NULL, 0},
+    {PLX_SUBPROTOCOL, callback_plexus, sizeof(ws_session), PLX_RX_BUFFER, 0, NULL,
+     PLX_FRAME_HEADER_LEN + PLX_MAX_MAX_FRAME}, /* one send() may take a whole frame */
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+int plx_ws_listen(plx_server *s) {
+    struct lws_context_creation_info info;
+
+    memset(&info, 0, sizeof(info));
+    info.vhost_name = "plexus";
+    info.port = s->opt->port;
+    info.iface = s->opt->host;
+    info.protocols = ws_protocols;
+    info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    if (!strchr(s->opt->host, ':')) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    s->ws_vhost = lws_create_vhost(s->ctx, &info);
+    if (!s->ws_vhost) {
+        plx_log(PLX_LOG_ERROR, "cannot listen on %s port %d", s->opt->host, s->opt->port);
+        return -1;
+    }
+    return 0;
+}

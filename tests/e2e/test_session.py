@@ -1,0 +1,241 @@
+"""End-to-end: sessions over WebSocket - hello/welcome, several clients, max connections,
+text messages, garbage frames, subprotocol, /healthz and the command line."""
+
+import asyncio
+import http.client
+import os
+import socket
+import subprocess
+
+import websockets
+
+from conftest import server_bin
+from plexus_wire import WsClient, encode_body, frame, run
+
+
+def test_hello_welcome(start_server):
+    srv = start_server()
+
+    async def main():
+        c = await WsClient.connect(srv.port)
+        w = await c.hello("alice")
+        assert w["t"] == "welcome"
+        assert w["version"] == 1
+        assert w["name"] == "alice"
+        assert w["max_frame"] == 1 << 20
+        assert w["max_message"] == 64 << 20
+        assert w["gzip"] is True
+        ping_id = 7
+        await c.send({"t": "ping", "n": ping_id})
+        pong, _ = await c.recv_until(lambda o: o.get("t") == "pong")
+        assert pong.get("n") == ping_id
+        await c.close()
+
+    run(main())
+
+
+def test_negotiated_frame_size_is_used_for_replies(start_server):
+    srv = start_server()
+
+    async def main():
+        c = await WsClient.connect(srv.port)
+        w = await c.hello("small", max_frame=4096, gzip=False)
+        assert w["max_frame"] == 4096 and w["gzip"] is False
+        value = os.urandom(50000)
+        r, _ = await c.request({"t": "cmd", "argv": ["SET", "k", {"$bin": 0}]}, [value])
+        assert "result" in r, r
+        frames_before = c.asm.frames
+        r, atts = await c.request({"t": "cmd", "argv": ["GET", "k"]})
+        assert atts[r["result"]["$bin"]] == value
+        assert c.asm.frames - frames_before >= 50000 // 4096
+        assert c.asm.gzip_messages == 0
+
+    run(main())
+
+
+def test_several_clients_exchange_events(start_server):
+    srv = start_server()
+
+    async def main():
+        clients = [await WsClient.connect(srv.port) for _ in range(5)]
+        for i, c in enumerate(clients):
+            w = await c.hello("c%d" % i)
+            assert w["name"] == "c%d" % i
+        await clients[0].send({"t": "send", "to": "client:c3", "event": "hi", "data": [1, 2]})
+        ev, _ = await clients[3].recv_until(lambda o: o.get("t") == "event")
+        assert ev["from"] == "c0" and ev["event"] == "hi" and ev["data"] == [1, 2]
+        r, _ = await clients[1].request({"t": "send", "to": "all", "event": "all", "data": 5})
+        assert r["result"]["delivered"] == 4
+        for i in (0, 2, 3, 4):
+            ev, _ = await clients[i].recv_until(lambda o: o.get("t") == "event" and
+                                                o.get("event") == "all")
+            assert ev["from"] == "c1" and ev["data"] == 5
+        for c in clients:
+            await c.close()
+
+    run(main())
+
+
+def test_max_connections_gets_server_full(start_server):
+    srv = start_server("--max-connections", 2)
+
+    async def main():
+        a = await WsClient.connect(srv.port)
+        b = await WsClient.connect(srv.port)
+        assert (await a.hello("a"))["t"] == "welcome"
+        assert (await b.hello("b"))["t"] == "welcome"
+        c = await WsClient.connect(srv.port)
+        code, seen = await c.wait_closed()
+        assert code == 1013
+        assert [m["name"] for m, _ in seen if m.get("t") == "error"] == ["SERVER_FULL"]
+        await b.close()
+        await asyncio.sleep(0.2)
+        d = await WsClient.connect(srv.port)
+        assert (await d.hello("d"))["t"] == "welcome"
+        r, _ = await a.request({"t": "send", "to": "client:d", "event": "x"})
+        assert r["result"]["delivered"] == 1
+
+    run(main())
+
+
+def test_text_message_closes_1003(start_server):
+    srv = start_server()
+
+    async def main():
+        c = await WsClient.connect(srv.port)
+        await c.hello("t")
+        await c.ws.send("this is text")
+        code, seen = await c.wait_closed()
+        assert code == 1003
+        assert not [m for m, _ in seen if m.get("t") == "error"]
+        other = await WsClient.connect(srv.port)
+        assert (await other.hello("t"))["t"] == "welcome"  # the name was released
+
+    run(main())
+
+
+def test_garbage_gets_error_and_1002(start_server):
+    srv = start_server()
+
+    async def main():
+        c = await WsClient.connect(srv.port)
+        await c.hello("g")
+        await c.ws.send(b"\x07\x00\x00\x00garbage garbage garbage")
+        code, seen = await c.wait_closed()
+        errors = [m for m, _ in seen if m.get("t") == "error"]
+        assert code == 1002
+        assert [(e["code"], e["name"]) for e in errors] == [(102, "BAD_VERSION")]
+        d = await WsClient.connect(srv.port)  # the server is still serving
+        assert (await d.hello("d"))["t"] == "welcome"
+
+    run(main())
+
+
+def test_bad_frames_get_their_error_codes(start_server):
+    srv = start_server("--max-frame", 1024)
+
+    async def one(data, want_code, want_close):
+        c = await WsClient.connect(srv.port)
+        await c.hello()
+        await c.ws.send(data)
+        code, seen = await c.wait_closed()
+        errors = [m["code"] for m, _ in seen if m.get("t") == "error"]
+        assert (errors, code) == ([want_code], want_close), data[:20]
+
+    async def main():
+        await one(frame(1, 0, b"x" * 10, flags=0x80), 103, 1002)  # RESERVED_BITS
+        await one(frame(1, 0, b"x" * 2000), 105, 1009)  # FRAME_TOO_LARGE
+        await one(frame(1, 0, b"x" * 10) + b"extra", 104, 1002)  # LENGTH_MISMATCH
+        await one(frame(1, 5, b"x" * 10), 201, 1002)  # OFFSET_GAP
+        await one(frame(1, 0, encode_body([1, 2])), 404, 1002)  # NOT_OBJECT
+        # A WebSocket message far longer than any frame, in fragments: stopped early.
+        c = await WsClient.connect(srv.port)
+        await c.hello()
+        try:
+            await c.ws.send([frame(1, 0, b"y" * 100)[:16]] + [b"z" * 4096] * 64)
+        except websockets.ConnectionClosed:
+            pass  # the server may close before the whole message is sent
+        code, seen = await c.wait_closed()
+        assert code == 1002
+        assert [m["code"] for m, _ in seen if m.get("t") == "error"] == [104]
+
+    run(main())
+
+
+def test_fragmented_websocket_message_is_reassembled(start_server):
+    srv = start_server()
+
+    async def main():
+        c = await WsClient.connect(srv.port)
+        await c.hello("frag")
+        data = frame(9, 0, encode_body({"t": "ping", "n": 42}))
+        await c.ws.send([data[:5], data[5:17], data[17:]])
+        pong, _ = await c.recv_until(lambda o: o.get("t") == "pong")
+        assert pong["n"] == 42
+
+    run(main())
+
+
+def test_wrong_subprotocol_is_refused(start_server):
+    srv = start_server()
+
+    async def main():
+        for protos in (None, ["chat"]):
+            try:
+                ws = await asyncio.wait_for(websockets.connect(
+                    "ws://127.0.0.1:%d/" % srv.port, subprotocols=protos), 10)
+            except (websockets.InvalidHandshake, ConnectionError):
+                continue
+            # Accepted at the HTTP level: it must not speak plexus.v1 to us.
+            assert ws.subprotocol != "plexus.v1"
+            await ws.close()
+            raise AssertionError("upgrade without plexus.v1 was accepted")
+
+    run(main())
+
+
+def test_healthz(start_server):
+    srv = start_server()
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    conn.request("GET", "/healthz")
+    r = conn.getresponse()
+    assert r.status == 200
+    assert r.read() == b"ok"
+    conn.close()
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    conn.request("GET", "/nothing-here")
+    r = conn.getresponse()
+    assert r.status == 404
+    r.read()
+    conn.close()
+
+
+def test_usage_errors_exit_2():
+    for args in (["--port", "70000"], ["--bogus"], ["--max-frame", "100"], ["--port"],
+                 ["--log-level", "loud"], ["--secret", "a", "--secret-file", "/dev/null"],
+                 ["--secret-file", "/nonexistent/secret"]):
+        p = subprocess.run([server_bin()] + args, capture_output=True, timeout=10)
+        assert p.returncode == 2, (args, p.returncode)
+        assert p.stderr.startswith(b"plexus-server: "), p.stderr
+    p = subprocess.run([server_bin(), "--help"], capture_output=True, timeout=10)
+    assert p.returncode == 0
+    for opt in (b"--host", b"--port", b"--tcp-port", b"--secret", b"--secret-file",
+                b"--override-key", b"--max-connections", b"--max-message", b"--max-frame",
+                b"--history", b"--ping-interval", b"--hello-timeout", b"--call-timeout",
+                b"--max-queue", b"--log-level", b"--version", b"exit codes"):
+        assert opt in p.stdout, opt
+    p = subprocess.run([server_bin(), "--version"], capture_output=True, timeout=10)
+    assert p.returncode == 0 and p.stdout.startswith(b"plexus-server ")
+
+
+def test_port_in_use_exits_1():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    try:
+        p = subprocess.run([server_bin(), "--port", str(s.getsockname()[1])],
+                           capture_output=True, timeout=20)
+        assert p.returncode == 1
+        assert b"cannot listen" in p.stderr
+    finally:
+        s.close()

@@ -1,0 +1,41 @@
+"""End-to-end: SIGTERM while clients are busy - every peer gets close 1001, exit code 0."""
+
+import asyncio
+import os
+import signal
+
+import websockets
+
+from plexus_wire import WsClient, run
+
+
+def test_sigterm_during_traffic(start_server):
+    srv = start_server()
+
+    async def busy(c, key):
+        """SET/GET in a loop until the server closes the connection."""
+        value = os.urandom(100 << 10)
+        try:
+            while True:
+                await c.send({"t": "cmd", "id": c.new_id(), "argv": ["SET", key, {"$bin": 0}]},
+                             [value])
+                await c.send({"t": "cmd", "id": c.new_id(), "argv": ["GET", key]})
+                await asyncio.sleep(0)
+        except websockets.ConnectionClosed:
+            pass
+
+    async def main():
+        clients = [await WsClient.connect(srv.port) for _ in range(4)]
+        for i, c in enumerate(clients):
+            assert (await c.hello("c%d" % i))["t"] == "welcome"
+        tasks = [asyncio.create_task(busy(c, "k%d" % i)) for i, c in enumerate(clients[:3])]
+        await asyncio.sleep(0.5)
+        os.kill(srv.proc.pid, signal.SIGTERM)
+        for c in clients:
+            code, seen = await c.wait_closed(timeout=15)
+            assert code == 1001
+            assert "SHUTTING_DOWN" in [m["name"] for m, _ in seen if m.get("t") == "error"]
+        await asyncio.wait_for(asyncio.gather(*tasks), 15)
+
+    run(main())
+    assert srv.proc.wait(15) == 0
