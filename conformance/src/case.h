@@ -1,0 +1,55 @@
+/*
+ * case.h - conformance cases (FORMAT.md): loading the JSON files of conformance/cases/,
+ * checking their structure strictly (unknown members, bad matchers, unknown connections and
+ * error names are load errors), and selecting cases by id or requirement prefix.
+ */
+#ifndef CF_CASE_H
+#define CF_CASE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "util.h"
+
+#define CF_DEFAULT_TIMEOUT_MS 2000
+#define CF_MAX_CONNS          32 /* connections per case */
+#define CF_MAX_CASES          10000
+
+typedef struct cf_case {
+    char *path;
+    const char *id, *title; /* borrowed from root */
+    int should;             /* level SHOULD */
+    int timeout_ms;
+    int auto_pong;
+    const cJSON *requirements, *needs, *connections, *steps;
+    cJSON *root; /* owned */
+} cf_case;
+
+typedef struct cf_caselist {
+    cf_case *v;
+    size_t n;
+} cf_caselist;
+
+/* Checks a parsed case object. known_reqs (may be NULL) is the requirement list of
+ * spec/requirements.json to check IDs against. 0, or -1 with a message in err. */
+int cf_case_check(const cJSON *root, const cJSON *known_reqs, char *err, size_t errlen);
+/* Loads every *.json under dir/<layer>/ (one level of folders), sorted by id. Load errors are
+ * appended to errors (one line each) and those files are left out. Returns 0, or -1 when dir
+ * cannot be read. */
+int cf_cases_load(const char *dir, const cJSON *known_reqs, cf_caselist *out, cf_buf *errors);
+void cf_cases_free(cf_caselist *l);
+
+/* 1 if the case is selected by sel: a comma-separated list of selectors, each matching a case
+ * whose id starts with it, or which lists a requirement equal to it or, when the selector does
+ * not end in a digit, starting with it ("RPC-" and "RPC" select every RPC requirement, "RPC-1"
+ * only RPC-1). NULL or "" selects everything. */
+int cf_selected(const char *sel, const char *id, const cJSON *requirements);
+
+/* The connection spec named `name` in connections (a string or an object), or NULL. */
+const cJSON *cf_case_conn(const cJSON *connections, const char *name, const char **real_name);
+
+/* Loads spec/requirements.json's "requirements" array (owned root in *root). NULL on error. */
+const cJSON *cf_requirements_load(const char *path, cJSON **root, char *err, size_t errlen);
+
+#endif

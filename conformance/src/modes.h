@@ -1,0 +1,36 @@
+/*
+ * modes.h - the subcommands of plexus-conform besides the runner core: `codec` (runs
+ * spec/vectors through an adapter process, ADAPTERS.md) and `coverage` (requirements without a
+ * case or vector).
+ */
+#ifndef CF_MODES_H
+#define CF_MODES_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "runner.h"
+
+typedef struct cf_codec_config {
+    const char *adapter; /* shell command */
+    const char *vectors; /* directory of NNN-slug.json */
+    const char *select;  /* --cases: vector name or number prefixes, or requirement IDs */
+    int timeout_ms;      /* per vector */
+    int progress;        /* print a progress line to stderr */
+} cf_codec_config;
+
+/* Runs every selected vector through the adapter; results go to *out (owned array of *n).
+ * Returns 0, or -1 with a message in err when the vectors cannot be read or the adapter cannot
+ * start. */
+int cf_codec_run(const cf_codec_config *cfg, cf_result **out, size_t *n, char *err, size_t errlen);
+/* Lists the selected vectors (name and requirements) on stdout. */
+int cf_codec_list(const cf_codec_config *cfg, char *err, size_t errlen);
+
+/* Prints requirements with no case (and, when vectors is not NULL, no vector) and the summary
+ * `coverage: X of Y requirements covered, Z MUST without a case`. Returns the number of MUST /
+ * MUST NOT requirements without coverage, or -1 on error (message in err). */
+int cf_coverage(const char *requirements, const char *cases_dir, const char *vectors, int show_all,
+                char *err, size_t errlen);
+
+#endif

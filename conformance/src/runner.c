@@ -1,0 +1,850 @@
+/*
+ * runner.c - executes conformance cases step by step against a server (see runner.h and
+ * FORMAT.md section 4).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <plexus/codec.h>
+
+#include "conn.h"
+#include "json.h"
+#include "match.h"
+#include "runner.h"
+
+#define CLOSE_WAIT_MS 1000 /* at the end of a case, wait this long for each server close */
+
+typedef struct run {
+    const cf_run_config *cfg;
+    const cf_case *c;
+    cf_result *r;
+    cf_conn conn[CF_MAX_CONNS];
+    int used[CF_MAX_CONNS]; /* conn[i] was opened (needs cf_conn_free) */
+    const char *name[CF_MAX_CONNS];
+    const cJSON *spec[CF_MAX_CONNS];
+    size_t n;
+    cJSON *captures;
+    cJSON *params;
+    uint64_t t0, deadline;
+    int step;
+    int failed;
+} run;
+
+void cf_result_free(cf_result *r) {
+    free(r->id);
+    free(r->title);
+    free(r->level);
+    free(r->reason);
+    free(r->expected);
+    free(r->received);
+    cJSON_Delete(r->requirements);
+    cJSON_Delete(r->log);
+    memset(r, 0, sizeof(*r));
+}
+
+int cf_result_init(cf_result *r, const char *id, const char *title, int should,
+                   const cJSON *requirements) {
+    memset(r, 0, sizeof(*r));
+    r->id = strdup(id);
+    r->title = strdup(title);
+    r->level = strdup(should ? "SHOULD" : "MUST");
+    r->requirements = requirements ? cJSON_Duplicate(requirements, 1) : cJSON_CreateArray();
+    return r->id && r->title && r->level && r->requirements ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ failing */
+
+static void fail(run *x, const char *expected, const char *received, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void fail(run *x, const char *expected, const char *received, const char *fmt, ...) {
+    va_list ap;
+    char buf[1024];
+
+    if (x->failed) return;
+    x->failed = 1;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    x->r->verdict = x->c->should ? CF_NONSTRICT : CF_FAIL;
+    x->r->reason = strdup(buf);
+    x->r->step = x->step;
+    x->r->expected = expected ? strdup(expected) : NULL;
+    x->r->received = received ? strdup(received) : NULL;
+}
+
+static void fail_json(run *x, const cJSON *expected, const cf_event *got, const char *fmt,
+                      const char *arg) {
+    char *e = expected ? cf_json_print_max(expected, 4000) : NULL;
+    char *g = got ? cf_event_describe(got) : NULL;
+
+    fail(x, e, g ? g : "nothing", fmt, arg ? arg : "");
+    free(e);
+    free(g);
+}
+
+/* ------------------------------------------------------------------ connections */
+
+static int conn_index(run *x, const cJSON *step) {
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(step, "conn");
+    size_t i;
+
+    if (!c) return 0;
+    for (i = 0; i < x->n; i++)
+        if (!strcmp(x->name[i], c->valuestring)) return (int)i;
+    return 0;
+}
+
+static int index_of(run *x, const char *name) {
+    size_t i;
+
+    for (i = 0; i < x->n; i++)
+        if (!strcmp(x->name[i], name)) return (int)i;
+    return -1;
+}
+
+static int remaining(run *x, int want) {
+    uint64_t now = cf_now_ms();
+    uint64_t left = now >= x->deadline ? 0 : x->deadline - now;
+
+    return (uint64_t)want < left ? want : (int)left;
+}
+
+static int open_conn(run *x, int i, int expect_status) {
+    const cJSON *spec = x->spec[i];
+    const cJSON *sp =
+        cJSON_IsObject(spec) ? cJSON_GetObjectItemCaseSensitive(spec, "subprotocols") : NULL;
+    const char *protos[16];
+    int np = -1, status = 0, rc;
+    char err[512];
+
+    if (sp) {
+        const cJSON *p;
+
+        np = 0;
+        cJSON_ArrayForEach(p, sp) if (np < 16) protos[np++] = p->valuestring;
+    }
+    if (x->used[i]) cf_conn_free(&x->conn[i]);
+    rc = cf_conn_open(&x->conn[i], x->name[i], &x->cfg->url, sp ? protos : NULL, np,
+                      remaining(x, 5000), x->r->log, x->t0, &status, err, sizeof(err));
+    x->used[i] = 1;
+    x->conn[i].auto_pong = x->c->auto_pong;
+    if (expect_status) {
+        char want[32], got[64];
+
+        snprintf(want, sizeof(want), "HTTP status %d", expect_status);
+        if (rc == 1 && status == expect_status) return 0;
+        snprintf(got, sizeof(got), rc == 0 ? "the handshake succeeded" : "HTTP status %d", status);
+        fail(x, want, rc < 0 ? err : got, "open %s: the handshake was not refused as expected",
+             x->name[i]);
+        return -1;
+    }
+    if (rc) {
+        char got[600];
+
+        if (rc == 1)
+            snprintf(got, sizeof(got), "HTTP status %d", status);
+        else
+            snprintf(got, sizeof(got), "%s", err);
+        fail(x, "an open connection", got, "cannot open connection %s", x->name[i]);
+        return -1;
+    }
+    return 0;
+}
+
+static cf_conn *conn_of(run *x, int i) {
+    if (!x->used[i] || x->conn[i].fd < 0) {
+        fail(x, NULL, NULL, "connection %s is not open", x->name[i]);
+        return NULL;
+    }
+    return &x->conn[i];
+}
+
+/* ------------------------------------------------------------------ sending */
+
+static int send_message(run *x, cf_conn *cn, const cJSON *msg, const cJSON *step) {
+    const cJSON *atts = cJSON_GetObjectItemCaseSensitive(step, "attachments");
+    const cJSON *m, *a;
+    cf_send_opts o;
+    plx_bytes att[1024];
+    cf_buf bufs[1024];
+    size_t natt = 0, i;
+    char err[512];
+    cJSON *json;
+    int rc = -1;
+
+    memset(&o, 0, sizeof(o));
+    o.frame_end = -1;
+    o.ws_fragments = 1;
+    if ((m = cJSON_GetObjectItemCaseSensitive(step, "msg_id")) != NULL) {
+        o.has_msg_id = 1;
+        o.msg_id = (uint32_t)m->valuedouble;
+    }
+    if ((m = cJSON_GetObjectItemCaseSensitive(step, "max_frame")) != NULL)
+        o.max_frame = (uint32_t)m->valuedouble;
+    if ((m = cJSON_GetObjectItemCaseSensitive(step, "gzip")) != NULL)
+        o.gzip = cJSON_IsTrue(m) ? 1 : cJSON_IsString(m) ? 2 : 0;
+    if ((m = cJSON_GetObjectItemCaseSensitive(step, "frames")) != NULL) {
+        o.frame_start = (long)m->child->valuedouble;
+        o.frame_end = cJSON_IsNull(m->child->next) ? -1 : (long)m->child->next->valuedouble;
+    }
+    if ((m = cJSON_GetObjectItemCaseSensitive(step, "ws_fragments")) != NULL)
+        o.ws_fragments = (int)m->valuedouble;
+    json = cf_subst(msg, x->captures, x->params, err, sizeof(err));
+    if (!json) {
+        fail(x, NULL, NULL, "cannot build the message: %s", err);
+        return -1;
+    }
+    memset(bufs, 0, sizeof(bufs));
+    cJSON_ArrayForEach(a, atts) {
+        if (natt == 1024) {
+            fail(x, NULL, NULL, "more than 1024 attachments in a send step");
+            goto out;
+        }
+        if (cf_bytes_build(a, &bufs[natt], err, sizeof(err))) {
+            fail(x, NULL, NULL, "attachment %zu: %s", natt, err);
+            goto out;
+        }
+        att[natt].data = bufs[natt].data;
+        att[natt].len = bufs[natt].len;
+        natt++;
+    }
+    rc = cf_conn_send_msg(cn, json, att, natt, &o, err, sizeof(err));
+    if (rc) fail(x, NULL, NULL, "send on %s: %s", cn->name, err);
+out:
+    for (i = 0; i <= natt && i < 1024; i++)
+        cf_buf_free(&bufs[i]);
+    cJSON_Delete(json);
+    return rc;
+}
+
+static int send_bytes_step(run *x, cf_conn *cn, const cJSON *a, const cJSON *step, int raw) {
+    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(step, "ws_fragments");
+    cf_buf b = {0};
+    char err[512];
+    int rc;
+
+    if (cf_bytes_build(a, &b, err, sizeof(err))) {
+        fail(x, NULL, NULL, "%s", err);
+        cf_buf_free(&b);
+        return -1;
+    }
+    rc = raw ? cf_conn_send_raw(cn, b.data, b.len, err, sizeof(err))
+             : cf_conn_send_frame(cn, b.data, b.len, fr ? (int)fr->valuedouble : 1, err,
+                                  sizeof(err));
+    cf_buf_free(&b);
+    if (rc) fail(x, NULL, NULL, "send on %s: %s", cn->name, err);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ expecting */
+
+static int step_timeout(run *x, const cJSON *step) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(step, "timeout_ms");
+
+    return remaining(x, t ? (int)t->valuedouble : x->c->timeout_ms);
+}
+
+static void timeout_fail(run *x, const cJSON *expected, const char *conn, int ms) {
+    char why[128];
+
+    if (cf_now_ms() >= x->deadline)
+        snprintf(why, sizeof(why), "the case ran past --case-timeout (%d ms)",
+                 x->cfg->case_timeout_ms);
+    else
+        snprintf(why, sizeof(why), "nothing arrived on %s within %d ms", conn, ms);
+    fail_json(x, expected, NULL, "%s", why);
+}
+
+/* Matches event e against matcher m and attachment matchers atts; commits captures on success.
+ * On a mismatch fails the case with reason prefix `what`. */
+static int match_event(run *x, const cf_event *e, const cJSON *m, const cJSON *atts,
+                       const char *what) {
+    cf_match_ctx ctx;
+    int ok;
+
+    if (e->kind != CF_EV_MSG) {
+        fail_json(x, m, e, "%s: a message was expected", what);
+        return 0;
+    }
+    if (cf_match_init(&ctx, x->captures, x->params, e->msg.att, e->msg.natt)) return 0;
+    ok = cf_match(&ctx, m, e->msg.json) && (!atts || cf_match_attachments(&ctx, atts));
+    if (ok) {
+        cf_match_commit(&ctx, x->captures);
+    } else {
+        char reason[700];
+
+        snprintf(reason, sizeof(reason), "%s: %s", what,
+                 ctx.why.data ? (char *)ctx.why.data : "mismatch");
+        fail_json(x, m, e, "%s", reason);
+    }
+    cf_match_free(&ctx);
+    return ok;
+}
+
+static int expect_step(run *x, int ci, const cJSON *m, const cJSON *atts, int timeout) {
+    cf_conn *cn = conn_of(x, ci);
+    cf_event *e;
+    int ok;
+
+    if (!cn) return -1;
+    e = cf_conn_next(cn, timeout);
+    if (!e) {
+        timeout_fail(x, m, cn->name, timeout);
+        return -1;
+    }
+    ok = match_event(x, e, m, atts, "the message does not match");
+    cf_event_free(e);
+    return ok ? 0 : -1;
+}
+
+static int hello_step(run *x, int ci, const cJSON *step, const cJSON *fields) {
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(step, "welcome");
+    cJSON *hello = cJSON_CreateObject(), *m = w ? cJSON_Duplicate(w, 1) : cJSON_CreateObject();
+    const cJSON *f;
+    cf_conn *cn = conn_of(x, ci);
+    cf_event *e = NULL;
+    int rc = -1;
+
+    if (!hello || !m || !cn) goto out;
+    cJSON_AddStringToObject(hello, "t", "hello");
+    cJSON_AddNumberToObject(hello, "version", 1);
+    cJSON_ArrayForEach(f, fields) {
+        cJSON_DeleteItemFromObjectCaseSensitive(hello, f->string);
+        cJSON_AddItemToObject(hello, f->string, cJSON_Duplicate(f, 1));
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(m, "t")) cJSON_AddStringToObject(m, "t", "welcome");
+    if (send_message(x, cn, hello, step)) goto out;
+    e = cf_conn_next(cn, step_timeout(x, step));
+    if (!e) {
+        timeout_fail(x, m, cn->name, step_timeout(x, step));
+        goto out;
+    }
+    if (!match_event(x, e, m, NULL, "hello was not answered by a matching welcome")) goto out;
+    cJSON_DeleteItemFromObjectCaseSensitive(x->captures, x->name[ci]);
+    cJSON_AddItemToObject(x->captures, x->name[ci], cJSON_Duplicate(e->msg.json, 1));
+    rc = 0;
+out:
+    cf_event_free(e);
+    cJSON_Delete(hello);
+    cJSON_Delete(m);
+    return rc;
+}
+
+static int close_step(run *x, int ci, const cJSON *spec, int timeout) {
+    const cJSON *errname = cJSON_GetObjectItemCaseSensitive(spec, "error");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(spec, "code");
+    cf_conn *cn = conn_of(x, ci);
+    int want = code ? (int)code->valuedouble : 0;
+    cf_event *e;
+    char exp[200];
+
+    if (!cn) return -1;
+    if (!want && errname) want = plx_error_close_code(plx_error_by_name(errname->valuestring));
+    if (want)
+        snprintf(exp, sizeof(exp), "close %d", want);
+    else
+        snprintf(exp, sizeof(exp), "a close");
+    if (errname) {
+        int c = -plx_error_by_name(errname->valuestring);
+        cJSON *m = cJSON_CreateObject();
+        int ok;
+
+        cJSON_AddStringToObject(m, "t", "error");
+        cJSON_AddNumberToObject(m, "code", c);
+        cJSON_AddStringToObject(m, "name", errname->valuestring);
+        cJSON_AddItemToObject(cJSON_AddObjectToObject(m, "re"), "$absent", cJSON_CreateTrue());
+        e = cf_conn_next(cn, timeout);
+        if (!e) {
+            timeout_fail(x, m, cn->name, timeout);
+            cJSON_Delete(m);
+            return -1;
+        }
+        ok = match_event(x, e, m, NULL, "the error message before the close does not match");
+        cJSON_Delete(m);
+        cf_event_free(e);
+        if (!ok) return -1;
+        timeout = remaining(x, timeout);
+    }
+    e = cf_conn_next(cn, timeout);
+    if (!e) {
+        char why[128];
+
+        snprintf(why, sizeof(why), "the server did not close %s within %d ms", cn->name, timeout);
+        fail(x, exp, "nothing", "%s", why);
+        return -1;
+    }
+    if (e->kind != CF_EV_CLOSE) {
+        char *g = cf_event_describe(e);
+
+        fail(x, exp, g, "%s",
+             errname ? "something came after the error message instead of the close"
+                     : "a message came before the close");
+        free(g);
+        cf_event_free(e);
+        return -1;
+    }
+    if (want && !cn->url.stream && e->close_code != want) {
+        char got[64];
+
+        snprintf(got, sizeof(got), "close %d", e->close_code);
+        fail(x, exp, got, "wrong close code");
+        cf_event_free(e);
+        return -1;
+    }
+    cf_event_free(e);
+    return 0;
+}
+
+/* Keeps every connection read (auto-pong, buffers drained) for ms, queueing events. */
+static void pump_all(run *x, int ms) {
+    uint64_t end = cf_now_ms() + (uint64_t)ms;
+
+    for (;;) {
+        uint64_t now = cf_now_ms();
+        size_t i;
+        int slice;
+
+        if (now >= end) break;
+        slice = (int)(end - now > 20 ? 20 : end - now);
+        for (i = 0; i < x->n; i++)
+            if (x->used[i]) cf_conn_pump(&x->conn[i], 0);
+        cf_sleep_ms((uint64_t)slice);
+    }
+}
+
+static int silence_step(run *x, const cJSON *step, int ms) {
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(step, "conn");
+    int all = c && !strcmp(c->valuestring, "*");
+    int ci = all ? -1 : conn_index(x, step);
+    size_t i;
+
+    pump_all(x, ms);
+    for (i = 0; i < x->n; i++) {
+        if (!x->used[i] || (!all && (int)i != ci)) continue;
+        if (x->conn[i].head) {
+            char *g = cf_event_describe(x->conn[i].head);
+
+            fail(x, "silence", g, "something arrived on %s during the silence", x->name[i]);
+            free(g);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* expect_set: assigns received messages to elements (backtracking, captures kept). */
+typedef struct set_state {
+    const cJSON *elems[256];
+    int elem_conn[256];
+    int n;
+    cf_event *got[256];
+    int got_conn[256];
+    int ngot;
+    int used[256];
+} set_state;
+
+static int set_assign(run *x, set_state *s, cf_match_ctx *ctx, int ei) {
+    int gi;
+
+    if (ei == s->n) return 1;
+    for (gi = 0; gi < s->ngot; gi++) {
+        const cJSON *atts = cJSON_GetObjectItemCaseSensitive(s->elems[ei], "attachments");
+        cJSON *snap;
+
+        if (s->used[gi] || s->got_conn[gi] != s->elem_conn[ei]) continue;
+        if (++ctx->tries > CF_MAX_TRIES) return 0;
+        snap = cJSON_Duplicate(ctx->pending, 1);
+        ctx->att = s->got[gi]->msg.att;
+        ctx->natt = s->got[gi]->msg.natt;
+        if (cf_match(ctx, cJSON_GetObjectItemCaseSensitive(s->elems[ei], "match"),
+                     s->got[gi]->msg.json) &&
+            (!atts || cf_match_attachments(ctx, atts))) {
+            s->used[gi] = 1;
+            if (set_assign(x, s, ctx, ei + 1)) {
+                cJSON_Delete(snap);
+                return 1;
+            }
+            s->used[gi] = 0;
+        }
+        cJSON_Delete(ctx->pending);
+        ctx->pending = snap;
+    }
+    return 0;
+}
+
+static int matches_some(run *x, set_state *s, int gi) {
+    int ei;
+
+    for (ei = 0; ei < s->n; ei++) {
+        const cJSON *atts = cJSON_GetObjectItemCaseSensitive(s->elems[ei], "attachments");
+        cf_match_ctx ctx;
+        int ok;
+
+        if (s->elem_conn[ei] != s->got_conn[gi]) continue;
+        if (cf_match_init(&ctx, x->captures, x->params, s->got[gi]->msg.att, s->got[gi]->msg.natt))
+            return 0;
+        ok = cf_match(&ctx, cJSON_GetObjectItemCaseSensitive(s->elems[ei], "match"),
+                      s->got[gi]->msg.json) &&
+             (!atts || cf_match_attachments(&ctx, atts));
+        cf_match_free(&ctx);
+        if (ok) return 1;
+    }
+    return 0;
+}
+
+static char *describe_set(run *x, set_state *s, int received) {
+    cf_buf b = {0};
+    int i;
+
+    for (i = 0; i < (received ? s->ngot : s->n); i++) {
+        char *t =
+            received
+                ? cf_event_describe(s->got[i])
+                : cf_json_print_max(cJSON_GetObjectItemCaseSensitive(s->elems[i], "match"), 1000);
+
+        cf_buf_printf(&b, "%s%s: %s", i ? "\n" : "",
+                      x->name[received ? s->got_conn[i] : s->elem_conn[i]], t ? t : "?");
+        free(t);
+    }
+    if (!b.len) cf_buf_str(&b, "nothing");
+    return cf_buf_take_str(&b);
+}
+
+static int set_step(run *x, const cJSON *elems, int timeout) {
+    set_state *s = calloc(1, sizeof(*s));
+    int need[CF_MAX_CONNS] = {0}, have[CF_MAX_CONNS] = {0};
+    uint64_t end = cf_now_ms() + (uint64_t)timeout;
+    const cJSON *e;
+    int rc = -1, i;
+
+    if (!s) return -1;
+    cJSON_ArrayForEach(e, elems) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "conn");
+        int ci = c ? index_of(x, c->valuestring) : 0;
+
+        if (s->n == 256) break;
+        if (!conn_of(x, ci)) goto out;
+        s->elems[s->n] = e;
+        s->elem_conn[s->n++] = ci;
+        need[ci]++;
+    }
+    for (;;) {
+        int progress = 0, complete = 1;
+        size_t ci;
+
+        for (ci = 0; ci < x->n; ci++) {
+            cf_event *ev;
+
+            if (!need[ci]) continue;
+            while (have[ci] < need[ci] && (ev = cf_conn_pop(&x->conn[ci])) != NULL) {
+                s->got[s->ngot] = ev;
+                s->got_conn[s->ngot++] = (int)ci;
+                have[ci]++;
+                progress = 1;
+                if (ev->kind != CF_EV_MSG || !matches_some(x, s, s->ngot - 1)) {
+                    char *ex = describe_set(x, s, 0), *g = cf_event_describe(ev);
+
+                    fail(x, ex, g, "expect_set: a message on %s matches no element of the set",
+                         x->name[ci]);
+                    free(ex);
+                    free(g);
+                    goto out;
+                }
+            }
+            if (have[ci] < need[ci]) complete = 0;
+        }
+        if (complete) break;
+        if (!progress) {
+            cf_conn *wait[CF_MAX_CONNS];
+            size_t nw = 0;
+            uint64_t now = cf_now_ms();
+
+            for (ci = 0; ci < x->n; ci++)
+                if (need[ci] > have[ci]) wait[nw++] = &x->conn[ci];
+            if (now >= end || !cf_conns_wait(wait, nw, (int)(end - now))) {
+                char *ex = describe_set(x, s, 0), *g = describe_set(x, s, 1);
+
+                fail(x, ex, g, "expect_set: %d of %d messages arrived within %d ms", s->ngot, s->n,
+                     timeout);
+                free(ex);
+                free(g);
+                goto out;
+            }
+        }
+    }
+    {
+        cf_match_ctx ctx;
+
+        if (cf_match_init(&ctx, x->captures, x->params, NULL, 0)) goto out;
+        if (set_assign(x, s, &ctx, 0)) {
+            cf_match_commit(&ctx, x->captures);
+            rc = 0;
+        } else {
+            char *ex = describe_set(x, s, 0), *g = describe_set(x, s, 1);
+
+            fail(x, ex, g, "expect_set: the messages cannot be matched to the elements one to one");
+            free(ex);
+            free(g);
+        }
+        cf_match_free(&ctx);
+    }
+out:
+    for (i = 0; i < s->ngot; i++)
+        cf_event_free(s->got[i]);
+    free(s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ steps */
+
+static int run_step(run *x, const cJSON *step) {
+    const cJSON *a = step->child;
+    const char *k = a->string;
+    int ci = conn_index(x, step);
+    cf_conn *cn;
+
+    if (!strcmp(k, "wait")) {
+        pump_all(x, remaining(x, (int)a->valuedouble));
+        return 0;
+    }
+    if (!strcmp(k, "expect_silence"))
+        return silence_step(x, step, remaining(x, (int)a->valuedouble));
+    if (!strcmp(k, "expect_set")) return set_step(x, a, step_timeout(x, step));
+    if (!strcmp(k, "open")) {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(step, "expect_status");
+
+        return open_conn(x, index_of(x, a->valuestring), st ? (int)st->valuedouble : 0);
+    }
+    if (!strcmp(k, "close")) {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(step, "code");
+
+        cn = conn_of(x, index_of(x, a->valuestring));
+        if (!cn) return -1;
+        cf_conn_close(cn, code ? (int)code->valuedouble : 1000);
+        return 0;
+    }
+    if (!strcmp(k, "hello")) return hello_step(x, ci, step, a);
+    if (!strcmp(k, "expect"))
+        return expect_step(x, ci, a, cJSON_GetObjectItemCaseSensitive(step, "attachments"),
+                           step_timeout(x, step));
+    if (!strcmp(k, "expect_close")) return close_step(x, ci, a, step_timeout(x, step));
+    cn = conn_of(x, ci);
+    if (!cn) return -1;
+    if (!strcmp(k, "send")) return send_message(x, cn, a, step);
+    if (!strcmp(k, "send_frame")) return send_bytes_step(x, cn, a, step, 0);
+    if (!strcmp(k, "send_raw")) return send_bytes_step(x, cn, a, step, 1);
+    if (!strcmp(k, "send_text")) {
+        char err[256];
+
+        if (cf_conn_send_text(cn, a->valuestring, err, sizeof(err))) {
+            fail(x, NULL, NULL, "send_text on %s: %s", cn->name, err);
+            return -1;
+        }
+        return 0;
+    }
+    fail(x, NULL, NULL, "unknown step %s", k);
+    return -1;
+}
+
+/* ------------------------------------------------------------------ needs */
+
+static int websocket_only(const cf_case *c) {
+    const cJSON *s, *conn;
+
+    cJSON_ArrayForEach(s, c->steps) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(s, "ws_fragments");
+
+        if (!strcmp(s->child->string, "send_text") || (f && f->valuedouble > 1) ||
+            cJSON_GetObjectItemCaseSensitive(s, "expect_status"))
+            return 1;
+    }
+    cJSON_ArrayForEach(
+        conn, c->connections) if (cJSON_IsObject(conn) &&
+                                  cJSON_GetObjectItemCaseSensitive(conn, "subprotocols")) return 1;
+    return 0;
+}
+
+static int compare(double a, const char *op, double b) {
+    if (!strcmp(op, "=")) return a == b;
+    if (!strcmp(op, "!=")) return a != b;
+    if (!strcmp(op, "<=")) return a <= b;
+    if (!strcmp(op, ">=")) return a >= b;
+    if (!strcmp(op, "<")) return a < b;
+    if (!strcmp(op, ">")) return a > b;
+    return 0;
+}
+
+const char *cf_case_skip_reason(const cf_run_config *cfg, const cf_case *c, char *buf,
+                                size_t buflen) {
+    const cJSON *n;
+
+    cJSON_ArrayForEach(n, c->needs) {
+        const char *s = n->valuestring;
+
+        if (!strcmp(s, "binding:websocket") && cfg->url.stream)
+            return "needs the WebSocket binding";
+        if (!strcmp(s, "binding:stream") && !cfg->url.stream) return "needs the stream binding";
+        if (!strncmp(s, "param:", 6) && !cJSON_GetObjectItemCaseSensitive(cfg->params, s + 6)) {
+            snprintf(buf, buflen, "needs --param %s=VALUE", s + 6);
+            return buf;
+        }
+        if (!strncmp(s, "feature:", 8)) {
+            const cJSON *f,
+                *fs = cfg->probe ? cJSON_GetObjectItemCaseSensitive(cfg->probe, "features") : NULL;
+            int found = 0;
+
+            cJSON_ArrayForEach(f, fs) if (cJSON_IsString(f) && !strcmp(f->valuestring, s + 8))
+                found = 1;
+            if (!found) {
+                snprintf(buf, buflen, "the server does not offer feature %s", s + 8);
+                return buf;
+            }
+        }
+        if (!strncmp(s, "welcome:", 8)) {
+            char field[64], op[3] = {0};
+            size_t fl = strcspn(s + 8, "=<>!");
+            const char *p = s + 8 + fl;
+            const cJSON *v;
+            size_t ol = strspn(p, "=<>!");
+
+            if (fl >= sizeof(field) || ol == 0 || ol > 2) return "bad welcome condition";
+            memcpy(field, s + 8, fl);
+            field[fl] = 0;
+            memcpy(op, p, ol);
+            v = cfg->probe ? cJSON_GetObjectItemCaseSensitive(cfg->probe, field) : NULL;
+            if (!cJSON_IsNumber(v) || !compare(v->valuedouble, op, strtod(p + ol, NULL))) {
+                snprintf(buf, buflen, "needs welcome %s%s%s (the server has %s)", field, op, p + ol,
+                         cJSON_IsNumber(v) ? "another value" : "no such field");
+                if (cJSON_IsNumber(v))
+                    snprintf(buf, buflen, "needs welcome %s%s%s (the server has %.0f)", field, op,
+                             p + ol, v->valuedouble);
+                return buf;
+            }
+        }
+    }
+    if (cfg->url.stream && websocket_only(c)) return "websocket-only step";
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ a case */
+
+static void finish(run *x) {
+    size_t i;
+    uint64_t end;
+
+    for (i = 0; i < x->n; i++)
+        if (x->used[i] && x->conn[i].fd >= 0 && !x->conn[i].remote_closed)
+            cf_conn_close(&x->conn[i], 1000);
+    end = cf_now_ms() + CLOSE_WAIT_MS;
+    for (i = 0; i < x->n; i++) {
+        while (x->used[i] && x->conn[i].fd >= 0 && !x->conn[i].remote_closed &&
+               !x->conn[i].broken && cf_now_ms() < end) {
+            cf_event *e;
+
+            cf_conn_pump(&x->conn[i], 50);
+            while ((e = cf_conn_pop(&x->conn[i])) != NULL)
+                cf_event_free(e);
+        }
+    }
+    for (i = 0; i < x->n; i++)
+        if (x->used[i]) cf_conn_free(&x->conn[i]);
+}
+
+void cf_run_case(const cf_run_config *cfg, const cf_case *c, cf_result *r) {
+    run *x = calloc(1, sizeof(*x));
+    const cJSON *conn, *step;
+    char buf[256];
+    const char *skip;
+    size_t i;
+
+    cf_result_init(r, c->id, c->title, c->should, c->requirements);
+    if (!x) {
+        r->verdict = CF_FAIL;
+        r->reason = strdup("out of memory");
+        return;
+    }
+    skip = cf_case_skip_reason(cfg, c, buf, sizeof(buf));
+    if (skip) {
+        r->verdict = CF_SKIP;
+        r->reason = strdup(skip);
+        free(x);
+        return;
+    }
+    x->cfg = cfg;
+    x->c = c;
+    x->r = r;
+    x->t0 = cf_now_ms();
+    x->deadline = x->t0 + (uint64_t)cfg->case_timeout_ms;
+    x->captures = cJSON_CreateObject();
+    x->params = cJSON_Duplicate(cfg->params, 1);
+    r->log = cJSON_CreateArray();
+    cJSON_DeleteItemFromObjectCaseSensitive(x->params, "case");
+    cJSON_AddStringToObject(x->params, "case", c->id);
+    cJSON_ArrayForEach(conn, c->connections) {
+        x->spec[x->n] = conn;
+        x->name[x->n++] = cJSON_IsString(conn)
+                              ? conn->valuestring
+                              : cJSON_GetObjectItemCaseSensitive(conn, "name")->valuestring;
+    }
+    r->verdict = CF_PASS;
+    for (i = 0; i < x->n && !x->failed; i++) {
+        const cJSON *o = cJSON_IsObject(x->spec[i])
+                             ? cJSON_GetObjectItemCaseSensitive(x->spec[i], "open")
+                             : NULL;
+
+        if (!cJSON_IsFalse(o)) open_conn(x, (int)i, 0);
+    }
+    cJSON_ArrayForEach(step, c->steps) {
+        if (x->failed) break;
+        x->step++;
+        run_step(x, step);
+    }
+    finish(x);
+    r->ms = cf_now_ms() - x->t0;
+    cJSON_Delete(x->captures);
+    cJSON_Delete(x->params);
+    free(x);
+}
+
+int cf_probe(cf_run_config *cfg, char *err, size_t errlen) {
+    cf_conn c;
+    cf_event *e;
+    cJSON *hello = cJSON_CreateObject();
+    cf_send_opts o = {0};
+    int status, rc = -1;
+
+    cJSON_AddStringToObject(hello, "t", "hello");
+    cJSON_AddNumberToObject(hello, "version", 1);
+    o.frame_end = -1;
+    o.ws_fragments = 1;
+    if (cf_conn_open(&c, "probe", &cfg->url, NULL, -1, 5000, NULL, 0, &status, err, errlen)) {
+        if (status) snprintf(err, errlen, "the WebSocket handshake was refused (HTTP %d)", status);
+        cJSON_Delete(hello);
+        cf_conn_free(&c);
+        return -1;
+    }
+    if (cf_conn_send_msg(&c, hello, NULL, 0, &o, err, errlen) == 0) {
+        e = cf_conn_next(&c, 5000);
+        if (e && e->kind == CF_EV_MSG &&
+            !strcmp(cJSON_GetObjectItemCaseSensitive(e->msg.json, "t")->valuestring, "welcome")) {
+            cJSON_Delete(cfg->probe);
+            cfg->probe = cJSON_Duplicate(e->msg.json, 1);
+            rc = 0;
+        } else {
+            char *d = e ? cf_event_describe(e) : NULL;
+
+            snprintf(err, errlen, "hello was not answered by welcome (got %s)", d ? d : "nothing");
+            free(d);
+        }
+        cf_event_free(e);
+    }
+    cf_conn_close(&c, 1000);
+    cf_conn_pump(&c, 200);
+    cf_conn_free(&c);
+    cJSON_Delete(hello);
+    return rc;
+}
