@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "conn.h"
@@ -114,6 +115,17 @@ static int make_hub(plx_server *s, const plx_options *o) {
     return s->hub ? 0 : -1;
 }
 
+/* --max-connections is the hub's bound (SERVER_FULL), not the fd limit's: make room. */
+static void raise_fd_limit(uint64_t want) {
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want) return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
+        plx_log(PLX_LOG_WARN, "file descriptor limit %llu is below --max-connections + 64",
+                (unsigned long long)rl.rlim_cur);
+}
+
 int plx_server_init(plx_server *s, const plx_options *o) {
     struct lws_context_creation_info info;
 
@@ -125,6 +137,7 @@ int plx_server_init(plx_server *s, const plx_options *o) {
         plx_log(PLX_LOG_ERROR, "out of memory");
         return -1;
     }
+    raise_fd_limit((uint64_t)o->max_connections + 64);
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.user = s;

@@ -30,14 +30,50 @@ static int http_reply_healthz(struct lws *wsi) {
     return 0;
 }
 
-/* protocols[0]: plain HTTP, and the default for upgrades without a subprotocol (refused). */
+/* 1 if the comma-separated header value lists plexus.v1. */
+static int offers_plexus(const char *list) {
+    size_t n = strlen(PLX_SUBPROTOCOL);
+
+    while (*list) {
+        while (*list == ' ' || *list == '\t' || *list == ',')
+            list++;
+        size_t len = strcspn(list, ", \t");
+        if (len == n && memcmp(list, PLX_SUBPROTOCOL, n) == 0) return 1;
+        list += len;
+    }
+    return 0;
+}
+
+/* TRN-3: an upgrade that does not offer plexus.v1 gets HTTP 400. 0 lets it proceed. */
+static int confirm_upgrade(struct lws *wsi, const char *to) {
+    char protos[256];
+
+    if (to && strcmp(to, "websocket") == 0 &&
+        lws_hdr_copy(wsi, protos, sizeof(protos), WSI_TOKEN_PROTOCOL) > 0 && offers_plexus(protos))
+        return 0;
+    plx_log(PLX_LOG_DEBUG, "upgrade to %s without subprotocol %s refused", to ? to : "?",
+            PLX_SUBPROTOCOL);
+    /* Written whole: lws_return_http_status would answer HTTP/1.0 at this stage. */
+    static const char resp[] = "HTTP/1.1 400 Bad Request\r\n"
+                               "content-type: text/plain\r\n"
+                               "content-length: 31\r\n"
+                               "connection: close\r\n\r\n"
+                               "subprotocol plexus.v1 required\n";
+    uint8_t buf[LWS_PRE + sizeof(resp)];
+    memcpy(buf + LWS_PRE, resp, sizeof(resp) - 1);
+    if (lws_write(wsi, buf + LWS_PRE, sizeof(resp) - 1, LWS_WRITE_HTTP) < 0) return -1;
+    return 1;
+}
+
+/* protocols[0]: plain HTTP, /healthz, and the check of upgrade requests. */
 static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                          size_t len) {
     http_session *hs = user;
 
     switch (reason) {
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        plx_log(PLX_LOG_DEBUG, "websocket upgrade without subprotocol %s refused", PLX_SUBPROTOCOL);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return confirm_upgrade(wsi, in);
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: /* an upgrade bound to "http": refuse */
         return -1;
     case LWS_CALLBACK_HTTP:
         if (hs && in && strcmp((const char *)in, "/healthz") == 0) {

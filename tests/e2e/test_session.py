@@ -184,12 +184,14 @@ def test_wrong_subprotocol_is_refused(start_server):
             try:
                 ws = await asyncio.wait_for(websockets.connect(
                     "ws://127.0.0.1:%d/" % srv.port, subprotocols=protos), 10)
-            except (websockets.InvalidHandshake, ConnectionError):
+            except websockets.InvalidStatusCode as e:
+                assert e.status_code == 400  # TRN-3
                 continue
-            # Accepted at the HTTP level: it must not speak plexus.v1 to us.
-            assert ws.subprotocol != "plexus.v1"
             await ws.close()
             raise AssertionError("upgrade without plexus.v1 was accepted")
+        c = await WsClient.connect(srv.port, subprotocols=["chat", "plexus.v1"])
+        assert c.ws.subprotocol == "plexus.v1"
+        assert (await c.hello())["t"] == "welcome"
 
     run(main())
 
