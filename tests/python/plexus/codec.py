@@ -32,8 +32,9 @@ class Reader:
     """Decodes what one endpoint receives. received_by: "server" or "client"."""
 
     def __init__(self, binding="websocket", received_by="server", max_frame=DEFAULT_MAX_FRAME,
-                 max_message=DEFAULT_MAX_MESSAGE, gzip=True, validate=True):
+                 max_message=DEFAULT_MAX_MESSAGE, gzip=True, validate=True, exact=False):
         self.binding, self.received_by, self.validate = binding, received_by, validate
+        self.exact = exact  # keep numbers exact (Decimal) in Message.obj
         self.max_frame = max_frame
         self.assembler = Assembler(max_message, gzip)
         self.deframer = StreamDeframer(max_frame)
@@ -95,7 +96,7 @@ class Reader:
                 catalogue.validate(obj, self.received_by)
             except PlexusError as e:
                 error = e
-        self.out.append(Message(bodymod.plain(obj), atts, error, gz, n))
+        self.out.append(Message(obj if self.exact else bodymod.plain(obj), atts, error, gz, n))
 
 
 class Writer:
