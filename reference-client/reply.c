@@ -195,7 +195,10 @@ plx_reply *plx_reply_array(size_t n) {
 }
 
 int plx_reply_set(plx_reply *arr, size_t i, plx_reply *v) {
-    if (!arr || !v || arr->type != PLX_REPLY_ARRAY || i >= arr->elements) return PLX_E_INVAL;
+    if (!arr || !v || arr->type != PLX_REPLY_ARRAY || i >= arr->elements) {
+        plx_reply_free(v);
+        return PLX_E_INVAL;
+    }
     reply_clear(&arr->element[i]);
     arr->element[i] = *v;
     free(v);

@@ -182,7 +182,8 @@ void plx_session_restored(plx_client *c, int err) {
     if (c->restore_left == 0 || --c->restore_left > 0) return;
     if (c->state != PLX_ST_RESTORING) return;
     c->state = PLX_ST_READY;
-    plx_dispatch_status(c, PLX_STATUS_UP, c->restore_code,
-                        c->restore_code ? plx_client_strerror(c->restore_code) : "connected");
+    if (c->stats.connects > 1) /* the first session is reported by plx_client_connect */
+        plx_dispatch_status(c, PLX_STATUS_UP, c->restore_code,
+                            c->restore_code ? plx_client_strerror(c->restore_code) : "reconnected");
     pthread_cond_broadcast(&c->state_cv);
 }

@@ -262,7 +262,9 @@ void plx_client_on_presence(plx_client *c, plx_presence_fn fn, void *ud);
 /* Status notifications: the session opened (again), dropped, or the server sent an error
  * not tied to a request (e.g. UNKNOWN_CLIENT for a send without a delivery count). */
 typedef enum plx_status_kind {
-    PLX_STATUS_UP = 1,    /* session open and restored; code: 0, or the first restore error */
+    PLX_STATUS_UP = 1,    /* a session was re-established after a drop and restored (the
+                             first session is plx_client_connect's success); code: 0, or the
+                             first error of a restore request (e.g. KEY_OWNED) */
     PLX_STATUS_DOWN = 2,  /* connection lost; code says why when known */
     PLX_STATUS_ERROR = 3, /* an error message from the server */
 } plx_status_kind;
@@ -312,7 +314,8 @@ plx_reply *plx_reply_status(const char *text);
 plx_reply *plx_reply_error(int code, const char *message, const cJSON *detail);
 /* An array of n NIL elements; fill them with plx_reply_set. */
 plx_reply *plx_reply_array(size_t n);
-/* Moves *v into arr->element[i] and frees the shell v. 0 or PLX_E_INVAL. */
+/* Moves *v into arr->element[i] and frees the shell v; v is consumed in every case.
+ * 0, or PLX_E_INVAL (not an array, i out of range, v NULL: v is then freed). */
 int plx_reply_set(plx_reply *arr, size_t i, plx_reply *v);
 /* Sets the answer of an adapter read to r in the wire mapping (strings that are not short
  * valid UTF-8 travel as attachments; an ERROR reply becomes the error object). r is

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -73,6 +74,7 @@ static inline int test_server_start(test_server *s, int port, int tcp_port, ...)
     s->pid = fork();
     if (s->pid < 0) return -1;
     if (s->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a test that fails midway leaves no server */
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
