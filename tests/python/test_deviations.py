@@ -5,6 +5,9 @@ time, and the day the server is fixed they XPASS, which fails the suite so
 that the mark is removed.
 """
 
+import asyncio
+import subprocess
+
 import pytest
 
 from conftest import connect, run
@@ -114,6 +117,31 @@ def test_gone_without_by(url):
     run(go())
 
 
+@deviation("RPC-3, ERR-3: DUPLICATE_ID is always an error message with re; the server sends "
+           "reply{id, error}, which a client takes for the reply to its pending request")
+def test_duplicate_id_as_error(url):
+    async def go():
+        caller, srv = await connect(url), await connect(url)
+
+        async def slow(args, call):
+            await asyncio.sleep(0.5)
+            return "done"
+
+        await srv.register(["py-dev.slow"], slow)
+        first = asyncio.ensure_future(caller.call("py-dev.slow"))
+        await asyncio.sleep(0.1)
+        rid = caller.next_id - 1
+        await caller.send_message({"t": "call", "id": rid, "route": "py-dev.slow"})
+        try:
+            assert await first == "done", "the pending call got the DUPLICATE_ID reply"
+            err = await caller.next_error()
+            assert (err.name, err.re) == ("DUPLICATE_ID", rid)
+        finally:
+            await caller.close()
+            await srv.close()
+    run(go())
+
+
 @deviation("VER-6: version 1 defines no feature strings; the server's welcome lists some")
 def test_no_feature_strings(url):
     async def go():
@@ -122,3 +150,30 @@ def test_no_feature_strings(url):
         await c.close()
         assert not w.get("features"), w.get("features")
     run(go())
+
+
+def starts(*args):
+    """True when plexus-server starts (prints its port) with these options."""
+    from conftest import SERVER_BIN
+    if not SERVER_BIN:
+        pytest.skip("PLEXUS_SERVER_BIN is not set: interop tests need plexus-server")
+    p = subprocess.Popen([SERVER_BIN, "--host", "127.0.0.1", "--port", "0", *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        line = p.stdout.readline()  # 'listening on N', or EOF when it refuses to start
+    finally:
+        if p.poll() is None:
+            p.terminate()
+        p.wait(10)
+        p.stdout.close()
+    return line.startswith(b"listening on")
+
+
+@deviation("LIM-1: a server MUST refuse values outside a limit's range and accept every "
+           "value inside: ping_interval_ms 0 (off) is refused, 500 accepted; "
+           "hello_timeout_ms 500 and 400000 are accepted")
+def test_option_ranges():
+    assert starts("--ping-interval", "0"), "ping interval 0 (off) refused"
+    for args in (("--ping-interval", "500"), ("--hello-timeout", "500"),
+                 ("--hello-timeout", "400000")):
+        assert not starts(*args), f"{args} accepted"

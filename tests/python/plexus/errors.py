@@ -23,12 +23,14 @@ class PlexusError(Exception):
         self.close = entry["close"]
         self.message = message if message is not None else entry["message"]
         self.detail = detail
+        self.re = None
         super().__init__(f"{self.name} ({self.code}): {self.message}")
 
     @classmethod
     def from_wire(cls, obj):
         """Build from an error object or an error message ({code, name, message, detail?})."""
         e = cls(obj.get("code"), obj.get("message"), obj.get("detail"))
+        e.re = obj.get("re")  # an error message's request id, if any
         if isinstance(obj.get("name"), str):
             e.name = obj["name"]
         return e
