@@ -138,6 +138,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         t = state_of(wsi);
         if (len >= 2) t->close_code = ((const uint8_t *)in)[0] << 8 | ((const uint8_t *)in)[1];
         return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: /* ws_wake: frames were queued */
+        t = state_of(wsi);
+        if (t && t->wsi && !t->gone) {
+            pthread_mutex_lock(&t->c->mu);
+            int want = t->c->q.bytes > 0;
+            pthread_mutex_unlock(&t->c->mu);
+            if (want) lws_callback_on_writable(t->wsi);
+        }
+        return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_CLOSED:
         t = state_of(wsi);

@@ -1,5 +1,5 @@
 /*
- * test_units.c - the client library's pieces without a server: URL parsing, the send
+ * test_client_units.c - the client library's pieces without a server: URL parsing, the send
  * queue's frame interleaving and byte accounting, the pending-request table, reconnect
  * backoff bounds, storage reply decoding and encoding, error texts.
  */

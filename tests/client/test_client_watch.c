@@ -1,5 +1,5 @@
 /*
- * test_watch_adapt.c - watches and adapters through a real plexus-server: change
+ * test_client_watch.c - watches and adapters through a real plexus-server: change
  * notifications (op, by, pattern, binary keys), unwatch, adapter reads answered by a
  * handler (strings, arrays, binary values, errors), READ_ONLY writes, KEY_OWNED, and the
  * "gone" change when an adapter gives its key up.

@@ -1,5 +1,5 @@
 /*
- * test_rpc.c - RPC through a real plexus-server over both bindings: calls both ways,
+ * test_client_rpc.c - RPC through a real plexus-server over both bindings: calls both ways,
  * attachments, handler errors (ROUTE_FAILED with detail), unknown routes and clients,
  * call_all, a route that never answers (CALL_TIMEOUT within the timeout) and a serving
  * client that leaves mid-call (PEER_GONE).

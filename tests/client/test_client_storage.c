@@ -1,5 +1,5 @@
 /*
- * test_storage.c - storage through a real plexus-server over both bindings: reply types,
+ * test_client_storage.c - storage through a real plexus-server over both bindings: reply types,
  * binary-safe values (NUL bytes, invalid UTF-8, 8 MiB), command errors, pipelines (errors
  * per command, atomic EXEC_ABORTED), and the List and Dict helpers.
  */

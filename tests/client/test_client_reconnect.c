@@ -1,5 +1,5 @@
 /*
- * test_reconnect.c - losing and regaining the server: requests pending when the connection
+ * test_client_reconnect.c - losing and regaining the server: requests pending when the connection
  * drops fail at once, requests made while disconnected fail within their timeout, and
  * after the server restarts on the same ports the clients reconnect (with backoff) and get
  * back their names, routes, groups, watches and adapted keys. Also: reconnect disabled.

@@ -1,5 +1,5 @@
 /*
- * test_messaging.c - events and presence through a real plexus-server: send to a client, a
+ * test_client_messaging.c - events and presence through a real plexus-server: send to a client, a
  * group and all (with and without a delivery count, echo, attachments), errors of send,
  * join / leave / rename, and presence events (join, leave, rename, regroup).
  */
