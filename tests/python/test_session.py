@@ -1,8 +1,9 @@
 """Interop with plexus-server: session messages (SPEC section 9)."""
+import os
 
 import pytest
 
-from conftest import run
+from conftest import connect, run
 from plexus.client import Client
 from plexus.errors import PlexusError
 
@@ -98,5 +99,18 @@ def test_fatal_frame_error_closes(url):
         await c.wait_closed()
         if url.startswith("ws:"):  # TRN-10: the registry's close code
             assert c.t.close_code() == 1002
+        await c.close()
+    run(go())
+
+
+def test_broken_chunk_offsets_are_caught(url):
+    """The client's deliberately broken mode (second chunk's offset + 1) gets OFFSET_GAP."""
+    async def go():
+        c = await connect(url, max_frame=4096)
+        c.broken = "offsets"
+        await c.send_message({"t": "cmd", "id": 1, "argv": ["SET", "py-broken", os.urandom(20000)]})
+        err = await c.next_error()
+        assert (err.name, err.fatal) == ("OFFSET_GAP", True)
+        await c.wait_closed()
         await c.close()
     run(go())
