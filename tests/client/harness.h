@@ -211,4 +211,19 @@ static inline void test_quiet_lws(void) {
     lws_set_log_level(LLL_ERR, NULL);
 }
 
+/* The server a group of tests shares: started by server_setup, stopped by server_teardown
+ * (cmocka group fixtures). */
+static test_server srv;
+
+static inline int server_setup(void **state) {
+    (void)state;
+    test_quiet_lws();
+    return test_server_start(&srv, 0, 0, NULL);
+}
+
+static inline int server_teardown(void **state) {
+    (void)state;
+    return test_server_stop(&srv) == 0 ? 0 : -1;
+}
+
 #endif

@@ -21,19 +21,6 @@ typedef struct seen {
     size_t att_len[MAX_SEEN];
 } seen;
 
-static test_server srv;
-
-static int setup(void **state) {
-    (void)state;
-    test_quiet_lws();
-    return test_server_start(&srv, 0, 0, NULL);
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return test_server_stop(&srv) == 0 ? 0 : -1;
-}
-
 static void seen_init(seen *s) {
     memset(s, 0, sizeof(*s));
     counter_init(&s->k);
@@ -195,5 +182,5 @@ int main(void) {
         cmocka_unit_test(test_presence_and_rename),
         cmocka_unit_test(test_hello_refusals),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, server_setup, server_teardown);
 }

@@ -12,19 +12,6 @@
 
 #include "harness.h"
 
-static test_server srv;
-
-static int setup(void **state) {
-    (void)state;
-    test_quiet_lws();
-    return test_server_start(&srv, 0, 0, NULL);
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return test_server_stop(&srv) == 0 ? 0 : -1;
-}
-
 /* add: {"a": x, "b": y} -> x + y */
 static int route_add(plx_client *c, const plx_request *req, plx_answer *a, void *ud) {
     const cJSON *x = cJSON_GetObjectItem(req->args, "a"), *y = cJSON_GetObjectItem(req->args, "b");
@@ -275,12 +262,78 @@ static void test_peer_gone(void **state) {
     plx_client_close(b);
 }
 
+/* relay: a handler that itself makes a blocking call (to "add" on another client) */
+static int route_relay(plx_client *c, const plx_request *req, plx_answer *a, void *ud) {
+    plx_result r;
+    int rc = plx_client_call(c, "add", (const char *)ud, req->args, NULL, 0, 5000, &r);
+    (void)a;
+    if (rc == 0) {
+        plx_answer_result(a, r.value);
+        r.value = NULL;
+    } else {
+        plx_answer_error(a, rc, r.error.message, NULL);
+    }
+    plx_result_free(&r);
+    return rc;
+}
+
+typedef struct caller_job {
+    plx_client *c;
+    int n, failures;
+    long sum;
+} caller_job;
+
+static void *call_many(void *arg) {
+    caller_job *j = arg;
+    plx_result r;
+    for (int i = 0; i < j->n; i++) {
+        cJSON *args = cJSON_CreateObject();
+        cJSON_AddNumberToObject(args, "a", i);
+        cJSON_AddNumberToObject(args, "b", 1);
+        if (plx_client_call(j->c, "relay", NULL, args, NULL, 0, 10000, &r) == 0)
+            j->sum += (long)r.value->valuedouble;
+        else
+            j->failures++;
+        plx_result_free(&r);
+        cJSON_Delete(args);
+    }
+    return NULL;
+}
+
+static void test_nested_and_concurrent(void **state) {
+    plx_client *a = test_connect(&srv, 0, "nest-a", NULL);
+    plx_client *b = test_connect(&srv, 1, "nest-b", NULL);
+    plx_client *c = test_connect(&srv, 1, "nest-c", NULL);
+    pthread_t th[8];
+    caller_job jobs[8];
+    (void)state;
+
+    assert_int_equal(plx_client_serve(a, "relay", route_relay, "nest-b", 0), 0);
+    assert_int_equal(plx_client_serve(b, "add", route_add, NULL, 0), 0);
+    /* 8 threads share one client; every call goes c -> a (relay) -> b (add) -> back */
+    for (int i = 0; i < 8; i++) {
+        jobs[i].c = c;
+        jobs[i].n = 50;
+        jobs[i].failures = 0;
+        jobs[i].sum = 0;
+        pthread_create(&th[i], NULL, call_many, &jobs[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(jobs[i].failures, 0);
+        assert_int_equal(jobs[i].sum, 50 * 49 / 2 + 50);
+    }
+    plx_client_close(a);
+    plx_client_close(b);
+    plx_client_close(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_calls_ws),    cmocka_unit_test(test_calls_tcp),
         cmocka_unit_test(test_attachments), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_call_all),    cmocka_unit_test(test_call_timeout),
-        cmocka_unit_test(test_peer_gone),
+        cmocka_unit_test(test_peer_gone),   cmocka_unit_test(test_nested_and_concurrent),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, server_setup, server_teardown);
 }

@@ -11,19 +11,6 @@
 
 #include "harness.h"
 
-static test_server srv;
-
-static int setup(void **state) {
-    (void)state;
-    test_quiet_lws();
-    return test_server_start(&srv, 0, 0, NULL);
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return test_server_stop(&srv) == 0 ? 0 : -1;
-}
-
 static void reply_types(int tcp) {
     plx_client *c = test_connect(&srv, tcp, NULL, NULL);
     const char *k = tcp ? "tcp:k" : "ws:k";
@@ -260,5 +247,5 @@ int main(void) {
         cmocka_unit_test(test_big_tcp),       cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_list_dict),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, server_setup, server_teardown);
 }

@@ -25,19 +25,6 @@ typedef struct changes {
     char pattern[MAX_SEEN][32];
 } changes;
 
-static test_server srv;
-
-static int setup(void **state) {
-    (void)state;
-    test_quiet_lws();
-    return test_server_start(&srv, 0, 0, NULL);
-}
-
-static int teardown(void **state) {
-    (void)state;
-    return test_server_stop(&srv) == 0 ? 0 : -1;
-}
-
 static void on_change(plx_client *c, const plx_change *ch, void *ud) {
     changes *s = ud;
     int i = counter_get(&s->k);
@@ -197,5 +184,5 @@ int main(void) {
         cmocka_unit_test(test_watch),
         cmocka_unit_test(test_adapt),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, server_setup, server_teardown);
 }
