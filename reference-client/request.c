@@ -111,6 +111,17 @@ int plx_request_result(plx_client *c, cJSON *json, const plx_bytes *att, size_t 
     return 0;
 }
 
+int plx_client_request(plx_client *c, const cJSON *msg, const plx_bytes *att, size_t natt,
+                       int timeout_ms, plx_result *out) {
+    if (!c || !cJSON_IsObject(msg) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(msg, "t")) ||
+        (natt && !att)) {
+        memset(out, 0, sizeof(*out));
+        plx_error_local(&out->error, PLX_E_INVAL, NULL);
+        return PLX_E_INVAL;
+    }
+    return plx_request_result(c, cJSON_Duplicate(msg, 1), att, natt, timeout_ms, 0, out);
+}
+
 void plx_result_free(plx_result *r) {
     if (!r) return;
     cJSON_Delete(r->value);

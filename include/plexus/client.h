@@ -14,7 +14,10 @@
  *     timeout; a handler may make blocking calls (they are answered by the I/O thread). A
  *     handler that calls a route served by its own client waits for itself: that call
  *     times out (handlers run one at a time).
- *   - plx_client_close must not be called from a handler (it returns PLX_E_INVAL there).
+ *   - plx_client_close must not be called from a handler (it returns PLX_E_INVAL there),
+ *     and no other thread may use the client once close has begun.
+ *   - libwebsockets logs to stderr at its own default level; the application chooses it
+ *     (lws_set_log_level is process-wide, so the library leaves it alone).
  *
  * Timeouts: every blocking function takes timeout_ms; 0 or less means the client's default
  * (plx_client_options.timeout_ms, else the server's call_timeout_ms from welcome). A request
@@ -158,6 +161,12 @@ typedef struct plx_result {
 } plx_result;
 
 void plx_result_free(plx_result *r);
+
+/* Sends any request (msg is borrowed: a JSON object with "t"; the client adds "id") with
+ * attachments and waits for its reply, as plx_client_call does (e.g. to probe a newer
+ * server's message types: UNKNOWN_TYPE comes back as the error). */
+int plx_client_request(plx_client *c, const cJSON *msg, const plx_bytes *att, size_t natt,
+                       int timeout_ms, plx_result *out);
 
 /* ---------------------------------------------------------------- RPC */
 
@@ -392,7 +401,8 @@ int plx_list_get(plx_client *c, plx_bytes key, long long index, int timeout_ms, 
 /* Errors: PLX_E_COMMAND_ERROR ("ERR index out of range", "ERR no such key"). */
 int plx_list_set(plx_client *c, plx_bytes key, long long index, plx_bytes value, int timeout_ms);
 int plx_list_append(plx_client *c, plx_bytes key, plx_bytes value, int timeout_ms);
-/* Appends n values through one pipeline (RPUSH in batches). */
+/* Appends n values with RPUSH in batches of 256, sent as one atomic pipeline (several when
+ * the commands carry more than 1024 arguments, the attachment bound of one message). */
 int plx_list_extend(plx_client *c, plx_bytes key, size_t n, const plx_bytes *values,
                     int timeout_ms);
 /* *out: ARRAY of every element. */
@@ -405,7 +415,7 @@ int plx_dict_get(plx_client *c, plx_bytes key, plx_bytes field, int timeout_ms, 
 int plx_dict_set(plx_client *c, plx_bytes key, plx_bytes field, plx_bytes value, int timeout_ms);
 /* Removes field; *removed (may be NULL) is 1 when it existed. */
 int plx_dict_del(plx_client *c, plx_bytes key, plx_bytes field, int timeout_ms, int *removed);
-/* Sets n field/value pairs through one pipeline (HSET in batches). */
+/* Sets n field/value pairs with HSET in batches, through one pipeline as plx_list_extend. */
 int plx_dict_update(plx_client *c, plx_bytes key, size_t n, const plx_bytes *fields,
                     const plx_bytes *values, int timeout_ms);
 /* *out: ARRAY of the fields. */

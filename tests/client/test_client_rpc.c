@@ -151,6 +151,16 @@ static void test_errors(void **state) {
     assert_int_equal(plx_client_unserve(a, "add", 0), 0);
     assert_int_equal(plx_client_call(b, "add", NULL, NULL, NULL, 0, 5000, &r), PLX_E_UNKNOWN_ROUTE);
     plx_result_free(&r);
+    /* any request: a type the server does not know comes back as UNKNOWN_TYPE */
+    cJSON *probe = cJSON_Parse("{\"t\": \"frobnicate\"}");
+    assert_int_equal(plx_client_request(b, probe, NULL, 0, 5000, &r), PLX_E_UNKNOWN_TYPE);
+    plx_result_free(&r);
+    cJSON_Delete(probe);
+    probe = cJSON_Parse("{\"t\": \"join\", \"group\": \"probe\"}");
+    assert_int_equal(plx_client_request(b, probe, NULL, 0, 5000, &r), 0);
+    assert_true(cJSON_IsTrue(r.value));
+    plx_result_free(&r);
+    cJSON_Delete(probe);
     /* built-in routes */
     assert_int_equal(plx_client_call(b, "plexus.info", NULL, NULL, NULL, 0, 5000, &r), 0);
     assert_int_equal((int)cJSON_GetObjectItem(r.value, "version")->valuedouble, 1);
