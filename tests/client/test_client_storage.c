@@ -137,6 +137,57 @@ static void test_big_tcp(void **state) {
     big_value(1);
 }
 
+/* Small negotiated frames: every message is chunked (and gzipped when it shrinks), replies
+ * and requests of several threads interleave. */
+static void *small_frames_worker(void *arg) {
+    plx_client *c = arg;
+    uint8_t v[20000];
+    char key[32];
+    plx_reply *r;
+    long ok = 0;
+
+    snprintf(key, sizeof(key), "sf:%p", (void *)&v);
+    for (size_t i = 0; i < sizeof(v); i++)
+        v[i] = (uint8_t)(i % 251 < 200 ? 'a' : i);
+    plx_bytes set[3] = {plx_str("SET"), plx_str(key), {v, sizeof(v)}};
+    plx_bytes get[2] = {plx_str("GET"), plx_str(key)};
+    for (int i = 0; i < 20; i++) {
+        v[0] = (uint8_t)i;
+        if (plx_client_cmd(c, 3, set, 10000, &r) == 0) ok++;
+        plx_reply_free(r);
+        if (plx_client_cmd(c, 2, get, 10000, &r) == 0 && r->len == sizeof(v) &&
+            memcmp(r->str, v, sizeof(v)) == 0)
+            ok++;
+        plx_reply_free(r);
+    }
+    return (void *)ok;
+}
+
+static void test_small_frames(void **state) {
+    plx_client_options o;
+    plx_client_stats st;
+    plx_client *c;
+    pthread_t th[4];
+    void *ok;
+    (void)state;
+
+    plx_client_options_init(&o);
+    o.max_frame = 600;
+    o.gzip_threshold = 100;
+    c = test_connect(&srv, 1, NULL, &o);
+    assert_non_null(c);
+    plx_client_stats_get(c, &st);
+    assert_int_equal(st.max_frame, 600);
+    assert_int_equal(st.gzip, 1);
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, small_frames_worker, c);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], &ok);
+        assert_int_equal((long)ok, 40);
+    }
+    plx_client_close(c);
+}
+
 static void test_pipeline(void **state) {
     plx_client *c = test_connect(&srv, 1, NULL, NULL);
     plx_pipeline *p = plx_pipeline_new();
@@ -244,8 +295,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_types_ws),      cmocka_unit_test(test_types_tcp),
         cmocka_unit_test(test_binary_values), cmocka_unit_test(test_big_ws),
-        cmocka_unit_test(test_big_tcp),       cmocka_unit_test(test_pipeline),
-        cmocka_unit_test(test_list_dict),
+        cmocka_unit_test(test_big_tcp),       cmocka_unit_test(test_small_frames),
+        cmocka_unit_test(test_pipeline),      cmocka_unit_test(test_list_dict),
     };
     return cmocka_run_group_tests(tests, server_setup, server_teardown);
 }
