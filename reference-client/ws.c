@@ -120,6 +120,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     (void)user;
     switch (reason) {
+    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH: {
+        /* TRN-2: the server must have selected plexus.v1; otherwise no frame is sent. */
+        char proto[32];
+        int n = lws_hdr_copy(wsi, proto, sizeof(proto), WSI_TOKEN_PROTOCOL);
+        if (n <= 0 || strcmp(proto, PLX_SUBPROTOCOL) != 0) {
+            state_of(wsi)->gone = 1;
+            return -1;
+        }
+        return 0;
+    }
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         t = state_of(wsi);
         t->established = 1;
