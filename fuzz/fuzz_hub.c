@@ -36,7 +36,7 @@
 #define MAX_OPS       400
 #define MAX_TRACKED   64
 #define MAX_RECEIVED  16
-#define RAW_ID_BASE   1000000000000.0 /* ids of raw messages: never tracked */
+#define RAW_ID_BASE   1000000000000.0 /* ids at or above it are never tracked */
 #define HELLO_TIMEOUT 3000u
 #define PING_INTERVAL 4000u
 #define CALL_TIMEOUT  2000u
@@ -266,10 +266,17 @@ static void deliver(harness *h, slot *sl, cJSON *json, const plx_bytes *att, siz
         plx_hub_message(h->hub, sl->id, &m, h->now);
     } else {
         FUZZ_CHECK(!templated); /* the harness's own messages are valid */
+        /* ERR-3: a refused reply gets error{re: id} and a refused error nothing, which
+         * plx_hub_codec_error cannot express (it answers any id with reply{id, error});
+         * the id of those is withheld here (the transport passes it: a reported finding). */
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "id");
-        int64_t rid = cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble < 9e15
-                          ? (int64_t)id->valuedouble
-                          : -1;
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "t");
+        int answerable = !cJSON_IsString(t) ||
+                         (strcmp(t->valuestring, "reply") && strcmp(t->valuestring, "error"));
+        int64_t rid =
+            answerable && cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble < 9e15
+                ? (int64_t)id->valuedouble
+                : -1;
         plx_hub_codec_error(h->hub, sl->id, rc, err.field, rid, h->now);
     }
     cJSON_Delete(json);
@@ -457,7 +464,24 @@ static void do_cmd(harness *h, slot *sl, plx_cursor *in, int pipeline) {
     deliver(h, sl, j, att ? &one_att : NULL, att, 1);
 }
 
-/* A raw JSON text from the input; a numeric id is moved out of the tracked range. */
+/* The deadline of a valid request of type t sent now: UINT64_MAX for those answered at once,
+ * 0 for messages that are not requests. */
+static uint64_t request_deadline(const harness *h, const char *t, const cJSON *json) {
+    static const char *const immediate[] = {"register", "unregister", "join",  "leave",
+                                            "rename",   "send",       "watch", "unwatch",
+                                            "adapt",    "unadapt"};
+    for (size_t i = 0; i < sizeof(immediate) / sizeof(immediate[0]); i++)
+        if (!strcmp(t, immediate[i])) return UINT64_MAX;
+    if (!strcmp(t, "cmd") || !strcmp(t, "pipeline")) return h->now + CALL_TIMEOUT;
+    if (strcmp(t, "call") && strcmp(t, "call_all")) return 0;
+    const cJSON *tm = cJSON_GetObjectItemCaseSensitive(json, "timeout_ms");
+    uint64_t timeout = tm && tm->valuedouble >= 1 ? (uint64_t)tm->valuedouble : CALL_TIMEOUT;
+    return h->now + (timeout > MAX_TIMEOUT ? MAX_TIMEOUT : timeout);
+}
+
+/* A raw JSON text from the input. A numeric id is replaced by a fresh one, and the request is
+ * tracked like the harness's own: a valid request by its type; one the catalogue refuses gets
+ * reply{id, error} at once (SPEC.md ERR-3) unless it is a reply or an error. */
 static void do_raw(harness *h, slot *sl, plx_cursor *in) {
     const uint8_t *p;
     size_t n = plx_take_bytes(in, plx_take_u8(in), &p);
@@ -468,7 +492,20 @@ static void do_raw(harness *h, slot *sl, plx_cursor *in) {
         return;
     }
     cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
-    if (cJSON_IsNumber(id)) cJSON_SetNumberValue(id, RAW_ID_BASE + (double)(sl->next_id++ % 1000));
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "t");
+    if (cJSON_IsNumber(id) && sl->next_id < MAX_OPS) {
+        uint64_t fresh = ++sl->next_id;
+        cJSON_SetNumberValue(id, (double)fresh);
+        uint64_t deadline = 0;
+        if (plx_msg_validate(j, 1, PLX_DIR_C2S, NULL) == 0)
+            deadline = request_deadline(h, t->valuestring, j);
+        else if (!cJSON_IsString(t) ||
+                 (strcmp(t->valuestring, "reply") && strcmp(t->valuestring, "error")))
+            deadline = UINT64_MAX;
+        if (deadline) track(sl, fresh, deadline);
+    } else if (cJSON_IsNumber(id)) {
+        cJSON_SetNumberValue(id, RAW_ID_BASE);
+    }
     deliver(h, sl, j, &one_att, 1, 0);
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """make_seeds.py - writes the fuzz harnesses' seed corpora (fuzz/corpus/<harness>/) from the
-codec test vectors in spec/vectors/*.json, plus a few hand-made seeds for the harness-specific
-input formats (storage commands, hub scripts).
+codec test vectors in spec/vectors/*.json and the conformance cases (hub scripts from their
+client messages), plus a few hand-made seeds for the harness-specific input formats (storage
+commands, hub scripts).
 
 Run with /usr/bin/python3 fuzz/make_seeds.py (standard library only). Seeds it writes are
 named "v-..." (from a vector) or "s-..." (hand-made); before writing, it deletes its own
@@ -264,6 +265,59 @@ def handmade_hub():
             add("fuzz_hub", "s-%s-%d" % (name, cfg), bytes([cfg]) + script)
 
 
+def resolve_refs(value):
+    """Replaces the case format's matchers ({"$ref": ...}, {"$capture": ...}) by a string."""
+    if isinstance(value, dict):
+        if any(k.startswith("$") and k != "$bin" for k in value):
+            return "ref"
+        return {k: resolve_refs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_refs(v) for v in value]
+    return value
+
+
+def from_conformance():
+    """fuzz_hub scripts from the conformance cases' c2s messages: one slot per connection,
+    hello and send steps as raw JSON ops (the harness moves their ids out of its tracked
+    range), a reply to a captured id as the harness's reply op, waits as ticks, closes."""
+    for path in sorted(glob.glob(os.path.join(os.path.dirname(HERE), "conformance", "cases",
+                                              "*", "*.json"))):
+        with open(path) as fp:
+            case = json.load(fp)
+        conns = [c if isinstance(c, str) else c["name"] for c in case["connections"]]
+        if len(conns) > 8:
+            continue
+        slot = {name: i for i, name in enumerate(conns)}
+        script = b"".join(hub_op(i, 0) for i, c in enumerate(case["connections"])
+                          if isinstance(c, str) or c.get("open", True))
+        for step in case["steps"]:
+            i = slot.get(step.get("conn", conns[0]), 0)
+            if "hello" in step:
+                msg = dict({"t": "hello", "version": 1}, **resolve_refs(step["hello"]))
+            elif "send" in step and isinstance(step["send"], dict):
+                sent = step["send"]
+                if sent.get("t") == "reply" and isinstance(sent.get("id"), dict):
+                    script += hub_op(i, 8, 0xC0 if "error" in sent else 0x80)
+                    continue
+                msg = resolve_refs(sent)
+            elif "wait" in step:
+                script += hub_op(i, 2, min(255, step["wait"] // 37 + 1))
+                continue
+            elif "close" in step:
+                script += hub_op(slot.get(step["close"], 0), 1)
+                continue
+            elif "open" in step:
+                script += hub_op(slot.get(step["open"], 0), 0)
+                continue
+            else:
+                continue
+            text = json.dumps(msg, separators=(",", ":")).encode()
+            if len(text) <= 255:
+                script += hub_op(i, 22, len(text)) + text
+        name = "v-conform-" + os.path.basename(path)[:-5]
+        add("fuzz_hub", name, bytes([0]) + script + hub_op(0, 2, 255))
+
+
 def write():
     for h, items in seeds.items():
         d = os.path.join(CORPUS, h)
@@ -286,6 +340,7 @@ def main():
     handmade_codec()
     handmade_store()
     handmade_hub()
+    from_conformance()
     write()
 
 
