@@ -80,7 +80,7 @@ class Server:
 def server():
     s = Server("--history", "10", "--call-timeout", "3000")
     yield s
-    s.stop()
+    assert s.stop() == 0, "SIGTERM must end plexus-server with 0:\n" + s.stderr[-3000:]
 
 
 @pytest.fixture(params=["ws", "tcp"])

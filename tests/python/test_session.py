@@ -33,6 +33,11 @@ def test_limits_negotiated(url):
         assert (w["max_frame"], w["max_message"], w["gzip"], w["gzip_threshold"]) == \
             (4096, 100000, False, 5000)
         assert w["name"]  # assigned (SES-7)
+        with pytest.raises(PlexusError) as e:  # refused locally: the server would close
+            await c.cmd("SET", "py-too-big", os.urandom(100001))
+        assert e.value.name == "TOO_LARGE"
+        assert await c.cmd("SET", "py-big-enough", os.urandom(90000)) == {"$status": "OK"}
+        assert c.stats["chunked_out"] == 1 and c.stats["gzip_out"] == 0  # gzip off
         await c.close()
     run(go())
 

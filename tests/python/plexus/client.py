@@ -217,7 +217,7 @@ class Client:
     def _on_welcome(self, w):
         # SES-14: switch to the effective limits when welcome arrives
         self.reader.set_limits(w["max_frame"], w["max_message"], w["gzip"])
-        self.writer.set_limits(w["max_frame"], w["gzip"], w["gzip_threshold"])
+        self.writer.set_limits(w["max_frame"], w["gzip"], w["gzip_threshold"], w["max_message"])
         self.t.set_max_frame(w["max_frame"])
         self.request_timeout = w["call_timeout_ms"] / 1000.0 + 1.0
         if self._hello and not self._hello.done():

@@ -103,13 +103,15 @@ class Writer:
     """Encodes messages into frames with the effective limits; msg_ids count from 1."""
 
     def __init__(self, binding="websocket", max_frame=DEFAULT_MAX_FRAME, gzip=True,
-                 gzip_threshold=DEFAULT_GZIP_THRESHOLD):
+                 gzip_threshold=DEFAULT_GZIP_THRESHOLD, max_message=DEFAULT_MAX_MESSAGE):
         self.binding, self.max_frame = binding, max_frame
         self.gzip, self.gzip_threshold = gzip, gzip_threshold
+        self.max_message = max_message
         self.next_id = 1
 
-    def set_limits(self, max_frame, gzip, gzip_threshold):
+    def set_limits(self, max_frame, gzip, gzip_threshold, max_message):
         self.max_frame, self.gzip, self.gzip_threshold = max_frame, gzip, gzip_threshold
+        self.max_message = max_message
 
     def encode(self, obj, attachments=(), msg_id=None, json_text=None):
         """Frames (bytes, each prefixed on the stream binding) of one message.
@@ -124,6 +126,8 @@ class Writer:
         if msg_id is None:
             msg_id, self.next_id = self.next_id, (self.next_id + 1) & 0xFFFFFFFF
         body = bodymod.encode(obj, atts, json_text)
+        if len(body) > self.max_message:  # the peer would fail with TOO_LARGE: refuse here
+            raise PlexusError("TOO_LARGE", f"body of {len(body)} bytes > max_message")
         wire, gz = body, False
         if self.gzip and len(body) >= self.gzip_threshold:
             packed = gzip.compress(body)
