@@ -83,3 +83,31 @@ def test_client_answers_ping_unknown_type_and_unserved_call():
     assert got[1]["t"] == "reply" and got[1]["id"] == 4 and got[1]["error"]["name"] == "UNKNOWN_TYPE"
     assert got[2]["t"] == "reply" and got[2]["id"] == 5 and got[2]["error"]["name"] == "UNKNOWN_ROUTE"
     assert got[3]["t"] == "error" and got[3]["re"] == 6 and got[3]["name"] == "BAD_VALUE"
+
+
+def test_client_expires_an_idle_incomplete_message():
+    """CHK-12: no further frame arrives; the client's timer fails the connection with EXPIRED.
+    (expiry_ms is fixed at 30 s by LIM-1; the test shortens the port's own setting.)"""
+    seen = {}
+
+    async def script(ws, reader, writer):
+        await recv_message(ws, reader)
+        await ws.send(writer.encode(WELCOME)[0])
+        await ws.send(bytes.fromhex("010200000000000700000000000000040000001a"))  # MORE, 4 bytes
+        seen["error"] = await recv_message(ws, reader)
+        await ws.wait_closed()
+        seen["code"] = ws.close_code
+
+    async def go():
+        srv = await fake_server(script)
+        port = srv.sockets[0].getsockname()[1]
+        c = await Client.connect(f"ws://127.0.0.1:{port}")
+        c.reader.assembler.expiry_ms = 300
+        await c.hello()
+        await c.wait_closed(timeout=5)
+        assert c.closed.error.name == "EXPIRED"
+        await c.close()
+        srv.close()
+        await srv.wait_closed()
+    run(go())
+    assert seen["error"]["name"] == "EXPIRED" and seen["code"] == 1008
