@@ -206,6 +206,7 @@ static void decode_once(vec *v, int mode) {
             memcpy(all + o, v->input.p[i], v->input.len[i]);
         run_stream(v, r, all, total, mode == 0 ? 0 : mode == 1 ? total : 1, modes[mode]);
         plx_msg none;
+        memset(&none, 0, sizeof(none));
         if (!v->error) take(v, plx_reader_end(r), &none, modes[mode]); /* end of the file */
         free(all);
     }
