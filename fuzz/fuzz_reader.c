@@ -12,6 +12,8 @@
  * (plx_msg_own) keeps them intact across later calls; a catalogue error (5xx) leaves the
  * reader usable and keeps the JSON exactly when the message has an integer id; any other
  * error is a frame/chunk/gzip/body error and is sticky for frames, stream bytes and ticks;
+ * at the end of a stream plx_reader_end reports TRUNCATED exactly when the stream stops inside
+ * a prefix or a frame (TRN-18);
  * err->code always equals the result; no call reads past its input; the reader's heap stays
  * within its documented bounds and is all freed.
  */
@@ -35,6 +37,8 @@ typedef struct harness {
     plx_msg kept;       /* the last message made to own its attachments */
     uint8_t *kept_copy; /* its attachment bytes, concatenated, to compare later */
     size_t kept_len;
+    uint8_t *stream; /* stream binding: every byte fed so far, to find where it ends */
+    size_t stream_len;
 } harness;
 
 static int is_fatal_code(int rc) {
@@ -120,6 +124,23 @@ static void on_result(harness *h, int rc, plx_msg *m, const plx_msg_error *err) 
     plx_msg_clear(m);
 }
 
+static uint32_t be32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* plx_reader_end: TRUNCATED exactly when the stream stops inside a prefix or a frame (TRN-18),
+ * the sticky error after a fatal one. */
+static void check_end(harness *h) {
+    size_t pos = 0;
+    while (h->stream_len - pos >= 4 && h->stream_len - pos - 4 >= be32(h->stream + pos))
+        pos += 4 + (size_t)be32(h->stream + pos);
+    int rc = plx_reader_end(h->r);
+    if (h->fatal)
+        FUZZ_CHECK_EQ(rc, h->fatal);
+    else
+        FUZZ_CHECK_EQ(rc, pos == h->stream_len ? 0 : PLX_E_TRUNCATED);
+}
+
 static void feed_frame(harness *h, const uint8_t *p, size_t len) {
     plx_msg m;
     plx_msg_error err;
@@ -188,14 +209,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t *copy = malloc(n_bytes ? n_bytes : 1); /* exact size: overreads are caught */
         FUZZ_CHECK(copy != NULL);
         if (n_bytes) memcpy(copy, p, n_bytes);
-        if (config & 1)
+        if (config & 1) {
             feed_stream(&h, copy, n_bytes);
-        else
+            h.stream = realloc(h.stream, h.stream_len + n_bytes + 1);
+            FUZZ_CHECK(h.stream != NULL);
+            if (n_bytes) memcpy(h.stream + h.stream_len, copy, n_bytes);
+            h.stream_len += n_bytes;
+        } else {
             feed_frame(&h, copy, n_bytes);
+        }
         free(copy);
         if (h.kept.json) check_kept(&h);
     }
     drop_kept(&h);
+    if (config & 1) check_end(&h);
+    free(h.stream);
     /* bounds: partial messages, one inflated or completed body, one buffered frame, zlib */
     FUZZ_CHECK(h.heap.peak <= (size_t)(MAX_PARTIAL + 2) * MAX_MESSAGE + MAX_FRAME + (128u << 10));
     plx_reader_free(h.r);
