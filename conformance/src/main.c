@@ -17,6 +17,7 @@
 #include "case.h"
 #include "json.h"
 #include "modes.h"
+#include "record.h"
 #include "report.h"
 #include "runner.h"
 
@@ -399,7 +400,9 @@ int main(int argc, char **argv) {
         help = usage_codec;
     else if (!strcmp(cmd, "coverage"))
         help = usage_coverage;
-    else if (!strcmp(cmd, "client") || !strcmp(cmd, "record"))
+    else if (!strcmp(cmd, "record"))
+        return plx_conform_record_main(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "client"))
         return usage_error(NULL, "'%s' is not implemented yet", cmd);
     else
         return usage_error(NULL, "unknown command '%s'", cmd);
