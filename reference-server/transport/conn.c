@@ -22,12 +22,18 @@ static plx_conn_limits server_limits(const plx_server *s) {
     return l;
 }
 
-/* The connection's current limits: negotiated ones from the hub, else the server's. */
+/* The connection's current limits: negotiated ones from the hub, else the server's; until
+ * welcome (SES-3) frames are at most 65,536 bytes and gzip is not in effect. */
 static plx_conn_limits current_limits(const plx_conn *c) {
     plx_conn_limits l;
 
-    if (c->id && !c->hub_done && plx_hub_limits(c->srv->hub, c->id, &l) == 0) return l;
-    return server_limits(c->srv);
+    if (!c->id || c->hub_done || plx_hub_limits(c->srv->hub, c->id, &l) != 0)
+        l = server_limits(c->srv);
+    if (!c->ready) {
+        if (l.max_frame > PLX_HELLO_MAX_LEN) l.max_frame = PLX_HELLO_MAX_LEN;
+        l.gzip = 0;
+    }
+    return l;
 }
 
 static int same_limits(const plx_conn_limits *a, const plx_conn_limits *b) {
@@ -64,7 +70,7 @@ plx_conn *plx_conn_open(plx_server *s, struct lws *wsi, plx_conn_kind kind) {
     c->srv = s;
     c->wsi = wsi;
     c->kind = kind;
-    c->rlimits = server_limits(s);
+    c->rlimits = current_limits(c);
     memset(&rc, 0, sizeof(rc));
     rc.limits = assembler_limits(&c->rlimits);
     rc.max_frame = c->rlimits.max_frame;
@@ -72,7 +78,9 @@ plx_conn *plx_conn_open(plx_server *s, struct lws *wsi, plx_conn_kind kind) {
     c->reader = plx_reader_new(NULL, &rc);
     c->q = plx_sendq_new(s->opt->max_queue, kind == PLX_CONN_TCP ? PLX_STREAM_PREFIX_LEN : 0,
                          PLX_DEFAULT_MAX_PARTIAL);
-    if (!c->reader || !c->q) {
+    if (kind == PLX_CONN_TCP) c->hello_deframer = plx_deframer_new(NULL, PLX_HELLO_MAX_LEN);
+    if (!c->reader || !c->q || (kind == PLX_CONN_TCP && !c->hello_deframer)) {
+        plx_deframer_free(c->hello_deframer);
         plx_reader_free(c->reader);
         plx_sendq_free(c->q);
         free(c);
@@ -102,23 +110,88 @@ plx_conn *plx_conn_open(plx_server *s, struct lws *wsi, plx_conn_kind kind) {
     return c;
 }
 
-/* Reports a codec error to the hub; a fatal one also stops the receive path. */
-static void codec_error(plx_conn *c, int code, const plx_msg_error *e, const plx_msg *m) {
-    char detail[160];
-    int64_t id = -1;
-    const cJSON *jid;
+/* The message's id when it is a uint (SPEC 8.2), else -1. */
+static int64_t message_id(const plx_msg *m) {
+    const cJSON *jid = m && m->json ? cJSON_GetObjectItemCaseSensitive(m->json, "id") : NULL;
 
+    if (cJSON_IsNumber(jid) && jid->valuedouble >= 0 && jid->valuedouble <= 9007199254740991.0 &&
+        jid->valuedouble == (double)(int64_t)jid->valuedouble)
+        return (int64_t)jid->valuedouble;
+    return -1;
+}
+
+/* ERR-3 for a reply the catalogue rejected: error{code, name, message, re: id}. The hub's
+ * plx_hub_codec_error can only answer with reply{id}, which would look like an answer. */
+static void error_about_reply(plx_conn *c, int code, const char *detail, int64_t id) {
+    cJSON *e = cJSON_CreateObject();
+    int rc = PLX_E_NOMEM;
+
+    if (e && cJSON_AddStringToObject(e, "t", "error") &&
+        cJSON_AddNumberToObject(e, "code", -code) &&
+        cJSON_AddStringToObject(e, "name", plx_error_name(code)) &&
+        cJSON_AddStringToObject(e, "message", detail) &&
+        cJSON_AddNumberToObject(e, "re", (double)id))
+        rc = plx_conn_send(c, e, NULL, 0);
+    cJSON_Delete(e);
+    if (rc < 0 && !c->hub_done) /* over the bound: the hub closes it as a slow reader */
+        plx_hub_codec_error(c->srv->hub, c->id, PLX_E_SLOW_READER, plx_strerror(rc), -1,
+                            plx_now_ms());
+}
+
+/* Reports a codec error: fatal ones (ERR-2) to the hub, which sends the error and closes,
+ * and the receive path stops; non-fatal ones as ERR-3 says. Before welcome, a message that
+ * is not a hello is NOT_READY whatever else is wrong with it (SPEC 8.4 step 10 before 11). */
+/* The t of the message in c->cur_frame when it is one whole uncompressed frame (always so
+ * before welcome): the reader keeps the JSON of a rejected message only when it has an id.
+ * Copies it into out (size bytes); returns out, or NULL. */
+static const char *frame_type(const plx_conn *c, char *out, size_t size) {
+    plx_frame f;
+    plx_msg m;
+    const cJSON *t;
+    const char *res = NULL;
+
+    if (!c->cur_frame || plx_frame_decode(c->cur_frame, c->cur_len, PLX_MAX_MAX_FRAME, &f) ||
+        f.h.flags || f.h.offset)
+        return NULL;
+    memset(&m, 0, sizeof(m));
+    if (plx_body_decode(NULL, (plx_bytes){f.payload, f.h.length}, &m) != 0) return NULL;
+    t = cJSON_GetObjectItemCaseSensitive(m.json, "t");
+    if (cJSON_IsString(t)) {
+        snprintf(out, size, "%s", t->valuestring);
+        res = out;
+    }
+    plx_msg_clear(&m);
+    return res;
+}
+
+static void codec_error(plx_conn *c, int code, const plx_msg_error *e, const plx_msg *m) {
+    char detail[160], tbuf[16];
+    int64_t id = message_id(m);
+    const cJSON *t = m && m->json ? cJSON_GetObjectItemCaseSensitive(m->json, "t") : NULL;
+    const char *type = cJSON_IsString(t) ? t->valuestring : NULL;
+
+    if (!type && !plx_error_fatal(code)) type = frame_type(c, tbuf, sizeof(tbuf));
+    if (!plx_error_fatal(code) && !c->ready && (!type || strcmp(type, "hello") != 0)) {
+        code = PLX_E_NOT_READY;
+        e = NULL;
+    }
     if (e && e->field)
         snprintf(detail, sizeof(detail), "%s (field '%s')", plx_strerror(code), e->field);
     else
         snprintf(detail, sizeof(detail), "%s", plx_strerror(code));
-    if (plx_error_fatal(code)) c->rx_dead = 1;
-    if (m && m->json && (jid = cJSON_GetObjectItemCaseSensitive(m->json, "id")) &&
-        cJSON_IsNumber(jid) && jid->valuedouble >= 0 && jid->valuedouble <= 9007199254740991.0 &&
-        jid->valuedouble == (double)(int64_t)jid->valuedouble)
-        id = (int64_t)jid->valuedouble;
     plx_log(PLX_LOG_DEBUG, "conn %llu: %s: %s", (unsigned long long)c->id, plx_error_name(code),
             detail);
+    if (plx_error_fatal(code)) {
+        c->rx_dead = 1;
+        id = -1;
+    } else if (type && strcmp(type, "error") == 0) {
+        return; /* ERR-3: an error message is never answered */
+    } else if (type && strcmp(type, "reply") == 0) {
+        if (id >= 0) {
+            error_about_reply(c, code, detail, id);
+            return;
+        }
+    }
     if (c->hub_done) return;
     plx_hub_codec_error(c->srv->hub, c->id, code, detail, id, plx_now_ms());
 }
@@ -138,11 +211,22 @@ static void reader_result(plx_conn *c, int rc, plx_msg *m, const plx_msg_error *
 static void handle_frame(plx_conn *c, const uint8_t *data, size_t len) {
     plx_msg m;
     plx_msg_error e = {0, NULL};
+    plx_frame_header h;
     int rc;
 
+    /* SES-3: before welcome a frame with MORE set is NOT_READY (a bad header is reported
+     * by the reader below, with its own code). */
+    if (!c->ready && plx_frame_header_decode(data, len, PLX_HELLO_MAX_LEN, &h) == 0 &&
+        (h.flags & PLX_FLAG_MORE)) {
+        codec_error(c, PLX_E_NOT_READY, NULL, NULL);
+        return;
+    }
     memset(&m, 0, sizeof(m));
     rc = plx_reader_frame(c->reader, data, len, plx_now_ms(), &m, &e);
+    c->cur_frame = data;
+    c->cur_len = len;
     reader_result(c, rc, &m, &e);
+    c->cur_frame = NULL;
 }
 
 static void rx_reset(plx_conn *c) {
@@ -223,7 +307,47 @@ void plx_conn_ws_data(plx_conn *c, const uint8_t *data, size_t len, int final) {
     }
 }
 
+/* Stream binding before welcome: frames one at a time through a deframer bound to 65,536
+ * bytes, so each gets the checks of handle_frame. Returns the bytes used; stops once the
+ * connection is ready (the deframer then holds nothing: it stops after each frame). */
+static size_t stream_before_welcome(plx_conn *c, const uint8_t *data, size_t len) {
+    size_t done = 0;
+
+    while (done < len && !c->ready && !c->rx_dead) {
+        size_t used = 0;
+        plx_frame f;
+        int rc = plx_deframer_feed(c->hello_deframer, data + done, len - done, &used, &f);
+
+        done += used;
+        if (rc < 0) {
+            codec_error(c, rc, NULL, NULL);
+        } else if (rc == 1) {
+            uint8_t *buf = malloc(PLX_FRAME_HEADER_LEN + f.h.length);
+            if (!buf) {
+                codec_error(c, PLX_E_INTERNAL, NULL, NULL);
+                break;
+            }
+            plx_frame_header_encode(&f.h, buf);
+            memcpy(buf + PLX_FRAME_HEADER_LEN, f.payload, f.h.length);
+            handle_frame(c, buf, PLX_FRAME_HEADER_LEN + f.h.length);
+            free(buf);
+        } else if (used == 0) {
+            break;
+        }
+    }
+    if (c->ready && c->hello_deframer) {
+        plx_deframer_free(c->hello_deframer);
+        c->hello_deframer = NULL;
+    }
+    return done;
+}
+
 void plx_conn_stream_data(plx_conn *c, const uint8_t *data, size_t len) {
+    if (c->hello_deframer && !c->rx_dead) {
+        size_t used = stream_before_welcome(c, data, len);
+        data += used;
+        len -= used;
+    }
     while (len > 0 && !c->rx_dead) {
         plx_msg m;
         plx_msg_error e = {0, NULL};
@@ -328,11 +452,14 @@ static void overflow(plx_conn *c) {
 }
 
 int plx_conn_send(plx_conn *c, const cJSON *json, const plx_bytes *att, size_t natt) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "t");
     int rc;
 
     if (c->overflowed) return PLX_E_SLOW_READER; /* closing: nothing more after the error */
-    rc = queue_message(c, json, att, natt, 1);
+    rc = queue_message(c, json, att, natt, 1);   /* welcome itself goes out as before welcome */
     if (rc == PLX_E_SLOW_READER) overflow(c);
+    if (rc == 0 && !c->ready && cJSON_IsString(t) && strcmp(t->valuestring, "welcome") == 0)
+        c->ready = 1; /* the reader follows after this message (sync_reader_limits) */
     return rc;
 }
 
@@ -390,6 +517,7 @@ void plx_conn_gone(plx_conn *c) {
     if (c->id && plx_connmap_get(s->conns, c->id) == c) plx_connmap_del(s->conns, c->id);
     if (s->opening == c) s->opening = NULL;
     lws_sul_cancel(&c->close_sul);
+    plx_deframer_free(c->hello_deframer);
     plx_reader_free(c->reader);
     plx_encoder_free(c->enc);
     plx_sendq_free(c->q);

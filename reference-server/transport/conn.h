@@ -32,10 +32,14 @@ typedef struct plx_conn {
     uint32_t next_msg_id;
     uint8_t *rx;                    /* WebSocket message being reassembled */
     size_t rx_len, rx_cap, rx_want; /* rx_want: 16 + header length once the header is in */
+    const uint8_t *cur_frame;       /* the frame being handled, while it is */
+    size_t cur_len;
     int rx_in_msg;
-    int peer_mid_msg; /* the peer is inside a (fragmented) WebSocket message */
-    int rx_dead;      /* input is ignored: a fatal error was reported or closing */
-    int closing;      /* close once the queue is empty */
+    int peer_mid_msg;             /* the peer is inside a (fragmented) WebSocket message */
+    int ready;                    /* welcome was queued: negotiated limits apply (SES-3) */
+    plx_deframer *hello_deframer; /* stream binding before welcome (65,536-byte frames) */
+    int rx_dead;                  /* input is ignored: a fatal error was reported or closing */
+    int closing;                  /* close once the queue is empty */
     int close_code;
     char close_reason[124];
     int hub_done;                     /* the hub forgot this id (io.close) or was told it is gone */

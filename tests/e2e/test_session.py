@@ -10,7 +10,7 @@ import subprocess
 import websockets
 
 from conftest import server_bin
-from plexus_wire import WsClient, encode_body, frame, run
+from plexus_wire import TcpClient, WsClient, encode_body, encode_frames, frame, run
 
 
 def test_hello_welcome(start_server):
@@ -241,3 +241,67 @@ def test_port_in_use_exits_1():
         assert b"cannot listen" in p.stderr
     finally:
         s.close()
+
+
+def test_before_welcome_rules(start_server):
+    """SES-2/SES-3: until welcome, frames are single (MORE is NOT_READY), at most 65,536
+    bytes, and any message but hello is NOT_READY, even one the catalogue rejects."""
+    srv = start_server("--tcp-port", 0)
+
+    async def expect_fatal(c, send, code, close=None):
+        await send(c)
+        if close is None:  # stream binding: error, then end of stream
+            m, _ = await c.recv_until(lambda o: o.get("t") == "error")
+            assert m["code"] == code, m
+            assert await asyncio.wait_for(c.reader.read(1), 10) == b""
+        else:
+            got, seen = await c.wait_closed()
+            assert got == close
+            assert [m["code"] for m, _ in seen if m.get("t") == "error"] == [code]
+
+    chunked_hello = encode_frames({"t": "hello", "version": 1, "pad": "x" * 3000}, (), 1,
+                                  max_frame=1024, use_gzip=False)
+    assert len(chunked_hello) > 1
+
+    async def send_chunked(c):
+        for fr in chunked_hello:
+            await c.send_frame(fr)
+
+    async def send_ping(c):
+        await c.send_frame(frame(1, 0, encode_body({"t": "ping", "id": 4})))
+
+    async def send_unknown(c):
+        await c.send_frame(frame(1, 0, encode_body({"t": "nonsense", "id": 4})))
+
+    async def send_big(c):
+        await c.send_frame(frame(1, 0, encode_body({"t": "hello", "version": 1,
+                                                   "pad": "y" * 70000})))
+
+    async def main():
+        for send, code in ((send_chunked, 601), (send_ping, 601), (send_unknown, 601),
+                           (send_big, 105)):
+            close = {601: 1008, 105: 1009}[code]
+            await expect_fatal(await WsClient.connect(srv.port), send, code, close)
+            await expect_fatal(await TcpClient.connect(srv.tcp_port), send, code)
+
+    run(main())
+
+
+def test_invalid_reply_and_error_messages(start_server):
+    """ERR-3: a reply the catalogue rejects gets error{re}; an error message is never
+    answered; a request with an id gets reply{id, error}."""
+    srv = start_server()
+
+    async def main():
+        c = await WsClient.connect(srv.port)
+        await c.hello("err3")
+        await c.send({"t": "reply", "id": 11, "result": 1,
+                      "error": {"code": 1, "name": "X", "message": "both"}})
+        m, _ = await c.recv()
+        assert (m["t"], m["code"], m.get("re")) == ("error", 505, 11), m
+        await c.send({"t": "error", "code": "not a number"})
+        await c.send({"t": "cmd", "id": 12})  # argv missing
+        m, _ = await c.recv()
+        assert m["t"] == "reply" and m["id"] == 12 and m["error"]["code"] == 503, m
+
+    run(main())
