@@ -63,6 +63,7 @@ def test_hello_timeout(surl):
 
 def test_server_full(small):
     async def go():
+        await asyncio.sleep(0.5)  # connections of earlier tests are released
         conns = [await connect(small.ws) for _ in range(4)]
         extra = await Client.connect(small.tcp)
         err = await extra.next_error()
