@@ -305,3 +305,33 @@ def test_invalid_reply_and_error_messages(start_server):
         assert m["t"] == "reply" and m["id"] == 12 and m["error"]["code"] == 503, m
 
     run(main())
+
+
+def test_options_reach_the_hub(start_server, tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("s3cret\n")
+    srv = start_server("--secret-file", secret_file, "--override-key", "ovr", "--history", 5,
+                       "--max-message", 1 << 20, "--max-frame", 4096, "--call-timeout", 1234,
+                       "--ping-interval", 300, "--hello-timeout", 400, "--log-level", "error")
+
+    async def main():
+        c = await WsClient.connect(srv.port)
+        w = await c.hello("opt", secret="s3cret")
+        assert (w["max_message"], w["max_frame"], w["call_timeout_ms"], w["history"],
+                w["ping_interval_ms"]) == (1 << 20, 4096, 1234, 5, 300)
+        ping, _ = await c.recv_until(lambda o: o.get("t") == "ping", timeout=3)
+        await c.send({"t": "pong", "n": ping.get("n")})
+        bad = await WsClient.connect(srv.port)
+        assert (await bad.hello("intruder", secret="wrong"))["name"] == "AUTH_FAILED"
+        code, _ = await bad.wait_closed()
+        assert code == 1008
+        taker = await WsClient.connect(srv.port)
+        assert (await taker.hello("opt", secret="s3cret", override="ovr"))["name"] == "opt"
+        code, seen = await c.wait_closed()
+        assert code == 1008 and "REPLACED" in [m["name"] for m, _ in seen if m.get("t") == "error"]
+        silent = await WsClient.connect(srv.port)
+        code, seen = await silent.wait_closed(timeout=5)
+        assert code == 1008 and [m["name"] for m, _ in seen if m.get("t") == "error"] == \
+            ["HELLO_TIMEOUT"]
+
+    run(main())
