@@ -3,9 +3,11 @@
  * callbacks to connections, runs the hub's timers from an lws_sul on the service thread, and
  * drives the service loop through a graceful shutdown.
  */
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "conn.h"
@@ -115,6 +117,26 @@ static int make_hub(plx_server *s, const plx_options *o) {
     return s->hub ? 0 : -1;
 }
 
+/* Resolves --host (a name like "localhost" or an address) to a numeric address, IPv4
+ * first. 0, or -1 after logging why. */
+static int resolve_host(plx_server *s, const char *host) {
+    static const int families[] = {AF_INET, AF_INET6};
+    struct addrinfo hints, *res;
+
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        memset(&hints, 0, sizeof(hints));
+        hints.ai_family = families[i];
+        hints.ai_socktype = SOCK_STREAM;
+        if (getaddrinfo(host, NULL, &hints, &res) != 0) continue;
+        int rc = getnameinfo(res->ai_addr, res->ai_addrlen, s->host, sizeof(s->host), NULL, 0,
+                             NI_NUMERICHOST);
+        freeaddrinfo(res);
+        if (rc == 0) return 0;
+    }
+    plx_log(PLX_LOG_ERROR, "cannot resolve --host %s", host);
+    return -1;
+}
+
 /* --max-connections is the hub's bound (SERVER_FULL), not the fd limit's: make room. */
 static void raise_fd_limit(uint64_t want) {
     struct rlimit rl;
@@ -137,6 +159,7 @@ int plx_server_init(plx_server *s, const plx_options *o) {
         plx_log(PLX_LOG_ERROR, "out of memory");
         return -1;
     }
+    if (resolve_host(s, o->host)) return -1;
     raise_fd_limit((uint64_t)o->max_connections + 64);
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;

@@ -26,6 +26,7 @@ struct plx_conn;
 
 typedef struct plx_server {
     const plx_options *opt;
+    char host[64]; /* --host resolved to a numeric address for lws (which takes no names) */
     plx_store *store;
     plx_hub *hub;
     plx_connmap *conns;       /* hub id -> struct plx_conn *, until the socket is gone */

@@ -75,13 +75,13 @@ int plx_tcp_listen(plx_server *s) {
     memset(&info, 0, sizeof(info));
     info.vhost_name = "plexus-tcp";
     info.port = s->opt->tcp_port;
-    info.iface = s->opt->host;
+    info.iface = s->host;
     info.protocols = tcp_protocols;
     info.listen_accept_role = "raw-skt";
     info.listen_accept_protocol = PLX_STREAM_PROTOCOL;
     info.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG |
                    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-    if (!strchr(s->opt->host, ':')) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (!strchr(s->host, ':')) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     s->tcp_vhost = lws_create_vhost(s->ctx, &info);
     if (!s->tcp_vhost) {
         plx_log(PLX_LOG_ERROR, "cannot listen (tcp) on %s port %d", s->opt->host, s->opt->tcp_port);

@@ -180,10 +180,10 @@ int plx_ws_listen(plx_server *s) {
     memset(&info, 0, sizeof(info));
     info.vhost_name = "plexus";
     info.port = s->opt->port;
-    info.iface = s->opt->host;
+    info.iface = s->host;
     info.protocols = ws_protocols;
     info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-    if (!strchr(s->opt->host, ':')) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (!strchr(s->host, ':')) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     s->ws_vhost = lws_create_vhost(s->ctx, &info);
     if (!s->ws_vhost) {
         plx_log(PLX_LOG_ERROR, "cannot listen on %s port %d", s->opt->host, s->opt->port);
