@@ -99,12 +99,9 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 /* One SERVER_WRITEABLE: at most one lws_write, then the close when the queue is empty. */
 static int ws_writeable(struct lws *wsi, plx_conn *c) {
     plx_piece p;
-    int flags;
 
-    if (plx_sendq_peek(c->q, SIZE_MAX, &p)) { /* a whole frame */
-        flags = p.first ? LWS_WRITE_BINARY : LWS_WRITE_CONTINUATION;
-        if (!p.last) flags |= LWS_WRITE_NO_FIN;
-        if (lws_write(wsi, p.data, p.len, (enum lws_write_protocol)flags) < (int)p.len) {
+    if (plx_sendq_peek(c->q, SIZE_MAX, &p)) { /* a whole frame: one binary message */
+        if (lws_write(wsi, p.data, p.len, LWS_WRITE_BINARY) < (int)p.len) {
             plx_log(PLX_LOG_DEBUG, "conn %llu: write failed", (unsigned long long)c->id);
             return -1;
         }
