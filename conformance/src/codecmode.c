@@ -160,6 +160,11 @@ static const char *vec_slug(const cJSON *root) {
     return s ? s : "";
 }
 
+static int vec_selected(const char *sel, const char *name, const cJSON *root) {
+    return cf_selected(sel, name, cJSON_GetObjectItemCaseSensitive(root, "requirements")) ||
+           (sel && *sel && cf_selected(sel, vec_slug(root), NULL));
+}
+
 static int load_vectors(const cf_codec_config *cfg, vec **out, size_t *n, char *err,
                         size_t errlen) {
     DIR *d = opendir(cfg->vectors);
@@ -190,9 +195,8 @@ static int load_vectors(const cf_codec_config *cfg, vec **out, size_t *n, char *
         }
         memcpy(v[*n].name, e->d_name, l - 5);
         v[*n].name[l - 5] = 0;
-        if (!cf_selected(cfg->select, v[*n].name,
-                         cJSON_GetObjectItemCaseSensitive(root, "requirements")) &&
-            !cf_selected(cfg->select, vec_slug(root), NULL)) {
+        if (!vec_selected(cfg->select, v[*n].name, root) ||
+            (cfg->exclude && *cfg->exclude && vec_selected(cfg->exclude, v[*n].name, root))) {
             cJSON_Delete(root);
             continue;
         }

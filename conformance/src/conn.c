@@ -14,7 +14,7 @@
 
 #define WRITE_TIMEOUT_MS 10000 /* one send step may take this long to be written */
 #define LOG_MAX_ENTRIES  5000  /* wire log entries kept per case */
-#define LOG_JSON_MAX     4000  /* characters of one message's JSON kept in the log */
+#define LOG_JSON_MAX     1000  /* characters of one message's JSON kept in the log */
 #define LOG_ATT_PREVIEW  16    /* bytes of each attachment shown in the log */
 
 void cf_event_free(cf_event *e) {

@@ -26,11 +26,11 @@
 #endif
 
 #define EXIT_USAGE              2
-#define DEFAULT_CASE_TIMEOUT_MS 30000
+#define DEFAULT_CASE_TIMEOUT_MS 60000
 
 typedef struct opts {
     const char *target;
-    const char *cases, *cases_dir, *vectors, *requirements, *adapter;
+    const char *cases, *exclude, *cases_dir, *vectors, *requirements, *adapter;
     const char *json, *junit, *html;
     int list, verbose, all, no_vectors, case_timeout;
     cJSON *params;
@@ -60,8 +60,9 @@ static const char *usage_server =
     "options:\n"
     "  --cases SEL           only cases whose id starts with SEL or that check a requirement\n"
     "                        SEL (e.g. RPC- or SES-4); comma-separated list\n"
+    "  --exclude SEL         leave out the cases SEL selects (same syntax as --cases)\n"
     "  --list                list the selected cases and exit\n"
-    "  --case-timeout MS     bound on one whole case (default 30000)\n"
+    "  --case-timeout MS     bound on one whole case (default 60000)\n"
     "  --param NAME=VALUE    a parameter for {\"$param\": NAME} and needs param:NAME\n"
     "                        (e.g. secret=..., override_key=...)\n"
     "  --json FILE           write the JSON report\n"
@@ -84,8 +85,9 @@ static const char *usage_codec =
     "  --adapter CMD         the adapter command (required unless --list)\n"
     "  --cases SEL           only vectors whose file name or slug starts with SEL, or that\n"
     "                        check requirement SEL (comma-separated list)\n"
+    "  --exclude SEL         leave out the vectors SEL selects\n"
     "  --list                list the selected vectors and exit\n"
-    "  --case-timeout MS     bound on one vector's answer (default 30000)\n"
+    "  --case-timeout MS     bound on one vector's answer (default 60000)\n"
     "  --json FILE, --junit FILE, --html FILE, --verbose   as for server\n"
     "  --vectors DIR         the vectors (default: the source tree's spec/vectors)\n";
 
@@ -139,6 +141,8 @@ static int parse(const char *cmd, int argc, char **argv, opts *o) {
             return 1;
         else if (!strcmp(a, "--cases") && !cov)
             TAKE(cases);
+        else if (!strcmp(a, "--exclude") && !cov)
+            TAKE(exclude);
         else if (!strcmp(a, "--list") && !cov)
             o->list = 1;
         else if (!strcmp(a, "--verbose") && !cov)
@@ -239,6 +243,11 @@ static size_t add_load_errors(cf_result *r, size_t n, const cf_buf *errors) {
     return n;
 }
 
+static int wanted(const opts *o, const cf_case *c) {
+    return cf_selected(o->cases, c->id, c->requirements) &&
+           !(o->exclude && *o->exclude && cf_selected(o->exclude, c->id, c->requirements));
+}
+
 static int cmd_server(opts *o) {
     char cases_dir[4096], req_path[4096], err[1024], run_token[64];
     cJSON *rroot = NULL;
@@ -271,7 +280,7 @@ static int cmd_server(opts *o) {
         for (i = 0; i < cases.n; i++) {
             char *r;
 
-            if (!cf_selected(o->cases, cases.v[i].id, cases.v[i].requirements)) continue;
+            if (!wanted(o, &cases.v[i])) continue;
             r = cf_json_print(cases.v[i].requirements);
             printf("%-14s %-6s %-28s %s\n", cases.v[i].id, cases.v[i].should ? "SHOULD" : "MUST",
                    r ? r : "", cases.v[i].title);
@@ -311,9 +320,9 @@ static int cmd_server(opts *o) {
         fprintf(stdout, "plexus-conform: cannot open a session with %s: %s\n", o->target, err);
     }
     for (i = 0; i < cases.n; i++)
-        if (cf_selected(o->cases, cases.v[i].id, cases.v[i].requirements)) nsel++;
+        if (wanted(o, &cases.v[i])) nsel++;
     for (i = 0; i < cases.n; i++) {
-        if (!cf_selected(o->cases, cases.v[i].id, cases.v[i].requirements)) continue;
+        if (!wanted(o, &cases.v[i])) continue;
         if (progress) fprintf(stderr, "\r\033[K[%zu/%zu] %s", n + 1 - nerr, nsel, cases.v[i].id);
         cf_run_case(&cfg, &cases.v[i], &res[n++]);
     }
@@ -335,6 +344,7 @@ static int cmd_codec(opts *o) {
     cfg.adapter = o->adapter;
     cfg.vectors = o->vectors ? o->vectors : PLX_SOURCE_DIR "/spec/vectors";
     cfg.select = o->cases;
+    cfg.exclude = o->exclude;
     cfg.timeout_ms = o->case_timeout ? o->case_timeout : DEFAULT_CASE_TIMEOUT_MS;
     cfg.progress = isatty(2);
     if (o->list) {

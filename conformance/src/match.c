@@ -269,6 +269,7 @@ static int match_ops(cf_match_ctx *ctx, const cJSON *m, const cJSON *v, const ch
                 why(ctx, path, "expected an object%s", "", v);
                 return 0;
             }
+            if (!match_at(ctx, op, v, path)) return 0; /* members first: the clearer reason */
             for (c = v->child; c; c = c->next) {
                 const cJSON *mm = cJSON_GetObjectItemCaseSensitive(op, c->string);
 
@@ -281,7 +282,6 @@ static int match_ops(cf_match_ctx *ctx, const cJSON *m, const cJSON *v, const ch
                     return 0;
                 }
             }
-            if (!match_at(ctx, op, v, path)) return 0;
         } else if (!strcmp(k, "$unordered")) {
             if (!match_set(ctx, op, v, path, 1, "$unordered")) return 0;
         } else if (!strcmp(k, "$contains")) {

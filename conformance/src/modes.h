@@ -16,6 +16,7 @@ typedef struct cf_codec_config {
     const char *adapter; /* shell command */
     const char *vectors; /* directory of NNN-slug.json */
     const char *select;  /* --cases: vector name or number prefixes, or requirement IDs */
+    const char *exclude; /* --exclude: the same syntax, vectors left out */
     int timeout_ms;      /* per vector */
     int progress;        /* print a progress line to stderr */
 } cf_codec_config;
