@@ -107,7 +107,7 @@ static const char *usage_coverage =
 static int usage_error(const char *cmd, const char *fmt, const char *arg) {
     fprintf(stderr, "plexus-conform%s%s: ", cmd ? " " : "", cmd ? cmd : "");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(see plexus-conform %s--help)\n", cmd ? cmd : "");
+    fprintf(stderr, "\n(see plexus-conform %s%s--help)\n", cmd ? cmd : "", cmd ? " " : "");
     return EXIT_USAGE;
 }
 
