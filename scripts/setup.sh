@@ -6,7 +6,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
   zlib1g-dev libcjson-dev libwebsockets-dev libcmocka-dev libhiredis-dev libedit-dev
-  redis-server redis-tools python3 python3-websockets python3-pytest valgrind
+  libmosquitto-dev libnats-dev
+  mosquitto nats-server redis-server redis-tools python3 python3-websockets python3-pytest valgrind
 )
 
 missing=()

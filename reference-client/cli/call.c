@@ -38,8 +38,8 @@ static int parse_args(const char *cmd, int argc, char **argv, const char *opt, c
 }
 
 static int run(cli *c, const char *cmd, int argc, char **argv, int all) {
-    const char *route, *optval = NULL;
-    cJSON *args;
+    const char *route = NULL, *optval = NULL;
+    cJSON *args = NULL;
     plx_client *cl;
     plx_result res;
     int rc;
