@@ -11,7 +11,8 @@
 
 int hub_id_free(plx_hub *h, hub_conn *c, uint64_t rid) {
     if (!hub_map_getu(&c->pending, rid)) return 1;
-    hub_reply_error(h, c, rid, PLX_E_DUPLICATE_ID, NULL, NULL);
+    /* An error message, not a reply: a reply with rid would answer the pending request. */
+    hub_error_msg(h, c, PLX_E_DUPLICATE_ID, NULL, (int64_t)rid);
     return 0;
 }
 

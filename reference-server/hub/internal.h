@@ -281,8 +281,8 @@ void hub_routes_release(plx_hub *h, hub_conn *c);
 
 /* ---------------------------------------------------------------- calls.c */
 
-/* Checks a request id against c's pending requests: 1 if it is free, else answers
- * DUPLICATE_ID and returns 0. */
+/* Checks a request id against c's pending requests: 1 if it is free, else sends
+ * error{DUPLICATE_ID, re: rid} (RPC-3: never a reply) and returns 0. */
 int hub_id_free(plx_hub *h, hub_conn *c, uint64_t rid);
 /* 1 if c may start one more pending request, else answers LIMIT_REACHED and returns 0. */
 int hub_pending_room(plx_hub *h, hub_conn *c, uint64_t rid);

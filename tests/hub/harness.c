@@ -220,6 +220,18 @@ void th_errmsg(th *t, plx_conn_id c, const char *name) {
     th_sent_free(r);
 }
 
+void th_errmsg_re(th *t, plx_conn_id c, const char *name, int64_t re) {
+    th_sent *r = th_take(t, c, "error");
+    assert_non_null(r);
+    assert_string_equal(th_str(r->json, "name"), name);
+    cJSON *v = cJSON_GetObjectItem(r->json, "re");
+    if (re < 0)
+        assert_null(v);
+    else
+        assert_true(cJSON_IsNumber(v) && v->valuedouble == (double)re);
+    th_sent_free(r);
+}
+
 int th_closed(th *t, plx_conn_id c) {
     for (size_t i = 0; i < t->ncloses; i++)
         if (t->closes[i].c == c) return t->closes[i].code;

@@ -65,6 +65,8 @@ th_sent *th_ok(th *t, plx_conn_id c, uint64_t id);
 void th_err(th *t, plx_conn_id c, uint64_t id, const char *name);
 /* Takes an error message to c and checks its name. */
 void th_errmsg(th *t, plx_conn_id c, const char *name);
+/* Takes an error message to c and checks its name and re (re < 0: re must be absent). */
+void th_errmsg_re(th *t, plx_conn_id c, const char *name, int64_t re);
 /* The close code recorded for c, 0 if none. */
 int th_closed(th *t, plx_conn_id c);
 const char *th_close_reason(th *t, plx_conn_id c);

@@ -196,9 +196,11 @@ static void duplicate_id(void **state) {
     th_send(t, c, "{\"t\":\"call\",\"id\":7,\"route\":\"r\"}");
     uint64_t sid = forwarded(t, s, "r");
     th_send(t, c, "{\"t\":\"call\",\"id\":7,\"route\":\"r\"}");
-    th_err(t, c, 7, "DUPLICATE_ID");
+    /* RPC-3, ERR-3: an error message with re, never a reply (it would answer call 7). */
+    th_errmsg_re(t, c, "DUPLICATE_ID", 7);
     th_send(t, c, "{\"t\":\"join\",\"id\":7,\"group\":\"g\"}"); /* any request type */
-    th_err(t, c, 7, "DUPLICATE_ID");
+    th_errmsg_re(t, c, "DUPLICATE_ID", 7);
+    assert_int_equal(th_count(t, c, "reply"), 0);
     assert_int_equal(th_count(t, s, "call"), 0);
     th_sendf(t, s, "{\"t\":\"reply\",\"id\":%llu,\"result\":1}", (unsigned long long)sid);
     th_sent_free(th_ok(t, c, 7));
