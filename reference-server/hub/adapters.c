@@ -71,8 +71,8 @@ void hub_on_unadapt(plx_hub *h, hub_conn *c, const plx_msg *m) {
     long i = hub_strs_find(&c->adapted, k.data, k.len);
     hub_map_del(&h->adapters, k.data, k.len);
     if (i >= 0) {
-        plx_bytes key = c->adapted.v[i]; /* k may point into m; either is fine until here */
-        hub_watch_notify(h, key, "gone", c->name);
+        plx_bytes key = c->adapted.v[i];        /* k may point into m; either is fine until here */
+        hub_watch_notify(h, key, "gone", NULL); /* WAT-4: gone carries no by */
         hub_strs_remove(&c->adapted, (size_t)i);
     }
 }
