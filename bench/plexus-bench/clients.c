@@ -7,7 +7,8 @@
 #include "bench.h"
 #include "clients.h"
 
-plx_client *bench_connect_group(int port, const char *name, const char *group, int tcp) {
+static plx_client *connect_opts(int port, const char *name, const char *group, int tcp,
+                                int no_gzip) {
     plx_client_options o;
     plx_client *c = NULL;
     const char *groups[1] = {group};
@@ -19,6 +20,7 @@ plx_client *bench_connect_group(int port, const char *name, const char *group, i
     o.no_reconnect = 1;
     o.timeout_ms = 30000;
     o.agent = "plexus-bench";
+    o.no_gzip = no_gzip;
     if (group) {
         o.groups = groups;
         o.ngroups = 1;
@@ -30,6 +32,14 @@ plx_client *bench_connect_group(int port, const char *name, const char *group, i
         return NULL;
     }
     return c;
+}
+
+plx_client *bench_connect_group(int port, const char *name, const char *group, int tcp) {
+    return connect_opts(port, name, group, tcp, 0);
+}
+
+plx_client *bench_connect_nogzip(int port, int tcp) {
+    return connect_opts(port, NULL, NULL, tcp, 1);
 }
 
 plx_client *bench_connect(int port, const char *name, int tcp) {

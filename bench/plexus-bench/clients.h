@@ -10,5 +10,7 @@
  * (NULL: assigned) and optional group; NULL (reason on stderr) on failure. */
 plx_client *bench_connect(int port, const char *name, int tcp);
 plx_client *bench_connect_group(int port, const char *name, const char *group, int tcp);
+/* As bench_connect, asking the server never to gzip (gzip is then off both ways). */
+plx_client *bench_connect_nogzip(int port, int tcp);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * wl_bulk.c - the bulk workload: SET then GET of an 8 MiB random binary value, seconds (the
- * best of several rounds), over both Plexus bindings (ws:// and plexus:// raw TCP);
+ * best of several rounds), over both Plexus bindings (ws:// and plexus:// raw TCP), with
+ * gzip negotiated (the default) and with the client asking for none (no_gzip);
  * peer: redis-server through hiredis.
  */
 #include <hiredis/hiredis.h>
@@ -26,8 +27,9 @@ static void keep_best(bulk_times *best, double set, double get) {
     }
 }
 
-static int plexus_bulk(int port, int tcp, const uint8_t *value, int rounds, bulk_times *best) {
-    plx_client *c = bench_connect(port, NULL, tcp);
+static int plexus_bulk(int port, int tcp, int no_gzip, const uint8_t *value, int rounds,
+                       bulk_times *best) {
+    plx_client *c = no_gzip ? bench_connect_nogzip(port, tcp) : bench_connect(port, NULL, tcp);
     plx_bytes set[3] = {plx_str("SET"), plx_str("bulk:k"), {value, BULK_SIZE}};
     plx_bytes get[2] = {plx_str("GET"), plx_str("bulk:k")};
     int ok = c != NULL;
@@ -75,7 +77,7 @@ static int redis_bulk(int port, const uint8_t *value, int rounds, bulk_times *be
 int wl_bulk(bench *b) {
     bench_proc srv, red;
     int rounds = b->quick ? 2 : 5, rc = -1;
-    bulk_times ws = {-1, -1}, tcp = {-1, -1}, rd = {-1, -1};
+    bulk_times ws = {-1, -1}, tcp = {-1, -1}, rd = {-1, -1}, wsn = {-1, -1}, tcpn = {-1, -1};
     uint8_t *value = malloc(BULK_SIZE);
     uint32_t x = 2463534242u;
 
@@ -87,8 +89,10 @@ int wl_bulk(bench *b) {
         value[i] = (uint8_t)x;
     }
     if (bench_start_plexus(b, &srv, NULL) == 0) {
-        rc = plexus_bulk(srv.port, 0, value, rounds, &ws);
-        if (rc == 0) rc = plexus_bulk(srv.tcp_port, 1, value, rounds, &tcp);
+        rc = plexus_bulk(srv.port, 0, 0, value, rounds, &ws);
+        if (rc == 0) rc = plexus_bulk(srv.tcp_port, 1, 0, value, rounds, &tcp);
+        if (rc == 0) rc = plexus_bulk(srv.port, 0, 1, value, rounds, &wsn);
+        if (rc == 0) rc = plexus_bulk(srv.tcp_port, 1, 1, value, rounds, &tcpn);
         bench_stop(&srv);
     }
     if (rc == 0 && bench_start_redis(b, &red) == 0) {
@@ -106,6 +110,10 @@ int wl_bulk(bench *b) {
                  0, 0.5);
     bench_report(b, "bulk", "8 MiB SET+GET, plexus:// (tcp)", "s", tcp.set + tcp.get,
                  rd.set + rd.get, "redis", 0, 0.5);
+    bench_report(b, "bulk", "8 MiB SET+GET, ws://, no gzip", "s", wsn.set + wsn.get,
+                 rd.set + rd.get, "redis", 0, 0);
+    bench_report(b, "bulk", "8 MiB SET+GET, plexus://, no gzip", "s", tcpn.set + tcpn.get,
+                 rd.set + rd.get, "redis", 0, 0);
     bench_report(b, "bulk", "  of which SET, ws://", "s", ws.set, rd.set, "redis", 0, 0);
     bench_report(b, "bulk", "  of which GET, ws://", "s", ws.get, rd.get, "redis", 0, 0);
     bench_report(b, "bulk", "  of which SET, plexus://", "s", tcp.set, rd.set, "redis", 0, 0);
