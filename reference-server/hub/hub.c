@@ -114,6 +114,7 @@ void plx_hub_free(plx_hub *h) {
         free(r->name);
         free(r);
     }
+    hub_notes_free(&h->notes);
     hub_map_clear(&h->conns);
     hub_map_clear(&h->names);
     hub_map_clear(&h->groups);
@@ -245,8 +246,12 @@ void plx_hub_message(plx_hub *h, plx_conn_id id, const plx_msg *m, uint64_t now_
         int has_id = hub_get_uint(m->json, "id", &rid);
         hub_req_error(h, c, has_id, rid, PLX_E_MISSING_TYPE, NULL);
     } else {
+        /* WAT-5: the changes this message causes go out after its reply. */
+        h->deferring = 1;
         dispatch_ready(h, c, t, m, now_ms);
+        h->deferring = 0;
     }
+    hub_notes_flush(h, &h->notes);
     hub_reap(h);
 }
 

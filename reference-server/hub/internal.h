@@ -118,6 +118,7 @@ typedef struct hub_conn {
     hub_strs watches; /* bound: cfg.max_watches */
     hub_strs adapted; /* bound: cfg.max_adapters */
     hub_map pending;  /* caller request id -> hub_call or hub_agg; bound: cfg.max_pending */
+    size_t noted;     /* bytes of change notes held for c (notes.c); bound: HUB_NOTES_BOUND */
     struct hub_conn *prev, *next; /* all connections, oldest first */
 } hub_conn;
 
@@ -128,6 +129,12 @@ typedef struct hub_group {
     uint64_t seq;          /* last history seq */
     struct hub_hist *hist; /* ring of cfg.history events, NULL when history is off */
 } hub_group;
+
+/* Change notifications held until the reply that caused them is queued (notes.c). */
+typedef struct hub_note hub_note;
+typedef struct hub_notes {
+    hub_note *head, *tail;
+} hub_notes;
 
 typedef struct hub_route {
     char *name;
@@ -173,6 +180,8 @@ struct plx_hub {
     int shutting_down;
     int reap_needed;
     hub_conn *executing; /* the client running a store command (change.by) */
+    int deferring;       /* handling a client's message: changes go to notes, not out */
+    hub_notes notes;     /* changes raised by the message being handled */
     hub_conn *head, *tail;
     size_t nconns;
     hub_map conns;    /* id -> hub_conn */
@@ -189,6 +198,9 @@ struct plx_hub {
 #define HUB_EXPIRE_BATCH   1000u /* keys expired per tick */
 #define HUB_EXPIRE_EVERY   100u  /* ms between active expiry runs */
 #define HUB_INLINE_STR_MAX 1024u /* bulk replies this long or longer go as attachments */
+#define HUB_NOTE_OVERHEAD  64u   /* bytes a held change note counts beyond its strings */
+/* Held change notes per connection: at most what its send queue holds by default. */
+#define HUB_NOTES_BOUND(c) (2 * (size_t)(c)->limits.max_message)
 
 /* ---------------------------------------------------------------- conn.c */
 
@@ -357,10 +369,27 @@ int hub_argv_spans(const cJSON *v, const plx_bytes *in, size_t nin, plx_bytes **
 
 void hub_on_watch(plx_hub *h, hub_conn *c, const plx_msg *m);
 void hub_on_unwatch(plx_hub *h, hub_conn *c, const plx_msg *m);
-/* change{key, op, by?, pattern} to every watcher whose pattern matches key. */
+/* change{key, op, by?, pattern} to every watcher whose pattern matches key: held in
+ * h->notes while h->deferring (a client's message is being handled), else sent at once. */
 void hub_watch_notify(plx_hub *h, plx_bytes key, const char *op, const char *by);
+/* Sends one change{key, op, by?, pattern} to c. */
+void hub_send_change(plx_hub *h, hub_conn *c, plx_bytes key, const char *op, const char *by,
+                     plx_bytes pattern);
 /* Redis KEYS glob: *, ?, [abc], [^a-z], \x. Binary safe, O(len(p) * len(s)). */
 int hub_glob_match(const uint8_t *p, size_t plen, const uint8_t *s, size_t slen);
+
+/* ---------------------------------------------------------------- notes.c */
+
+/* Queues a change for c on q (copies everything). Past HUB_NOTES_BOUND(c) c is failed with
+ * SLOW_READER instead; on no memory with INTERNAL. */
+void hub_notes_push(plx_hub *h, hub_notes *q, hub_conn *c, plx_bytes key, const char *op,
+                    const char *by, plx_bytes pattern);
+/* Appends src's notes to dst, in order; src is left empty. */
+void hub_notes_move(hub_notes *dst, hub_notes *src);
+/* Sends every note of q, in order, to its connection if it is still READY; empties q. */
+void hub_notes_flush(plx_hub *h, hub_notes *q);
+/* Drops every note of q unsent (hub teardown). */
+void hub_notes_free(hub_notes *q);
 
 /* ---------------------------------------------------------------- adapters.c */
 

@@ -52,40 +52,39 @@ void hub_on_unwatch(plx_hub *h, hub_conn *c, const plx_msg *m) {
     hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
 }
 
-void hub_watch_notify(plx_hub *h, plx_bytes key, const char *op, const char *by) {
-    cJSON *ch = NULL;
+void hub_send_change(plx_hub *h, hub_conn *c, plx_bytes key, const char *op, const char *by,
+                     plx_bytes pattern) {
     hub_att att = {0};
     int err = 0;
-    for (hub_conn *c = h->head; c; c = c->next) {
-        if (c->state != HUB_READY) continue;
-        for (size_t i = 0; i < c->watches.n; i++) {
-            plx_bytes p = c->watches.v[i];
-            if (!hub_glob_match(p.data, p.len, key.data, key.len)) continue;
-            if (!ch) { /* built once, for the first watcher */
-                cJSON *k = NULL;
-                if (!(ch = hub_msg_new("change")) || !(k = hub_att_bytes_json(key, &att, &err)))
-                    goto done;
-                cJSON_AddItemToObject(ch, "key", k);
-                cJSON_AddStringToObject(ch, "op", op);
-                if (by) cJSON_AddStringToObject(ch, "by", by);
-            }
-            /* The pattern's attachment (if any) goes after the key's. */
-            hub_att full = {0};
-            for (size_t k = 0; k < att.n; k++)
-                hub_att_add(&full, att.v[k]);
-            cJSON *pj = hub_att_bytes_json(p, &full, &err);
-            if (pj) {
-                cJSON_DeleteItemFromObjectCaseSensitive(ch, "pattern");
-                cJSON_AddItemToObject(ch, "pattern", pj);
-                hub_send(h, c, ch, full.v, full.n);
-            }
-            hub_att_clear(&full);
-            /* One change per matching pattern, as Redis's psubscribe delivers. */
-        }
+    cJSON *ch = hub_msg_new("change"), *k = NULL, *p = NULL;
+    /* The key's attachment (if any) goes before the pattern's. */
+    if (ch && (k = hub_att_bytes_json(key, &att, &err)) &&
+        (p = hub_att_bytes_json(pattern, &att, &err))) {
+        cJSON_AddItemToObject(ch, "key", k);
+        cJSON_AddStringToObject(ch, "op", op);
+        if (by) cJSON_AddStringToObject(ch, "by", by);
+        cJSON_AddItemToObject(ch, "pattern", p);
+        k = p = NULL;
+        hub_send(h, c, ch, att.v, att.n);
     }
-done:
+    cJSON_Delete(k);
+    cJSON_Delete(p);
     cJSON_Delete(ch);
     hub_att_clear(&att);
+}
+
+void hub_watch_notify(plx_hub *h, plx_bytes key, const char *op, const char *by) {
+    for (hub_conn *c = h->head; c; c = c->next) {
+        /* One change per matching pattern, as Redis's psubscribe delivers. */
+        for (size_t i = 0; i < c->watches.n && c->state == HUB_READY; i++) {
+            plx_bytes p = c->watches.v[i];
+            if (!hub_glob_match(p.data, p.len, key.data, key.len)) continue;
+            if (h->deferring)
+                hub_notes_push(h, &h->notes, c, key, op, by, p);
+            else
+                hub_send_change(h, c, key, op, by, p);
+        }
+    }
 }
 
 void plx_hub_store_notify(void *hub, const uint8_t *key, size_t klen, const char *op) {

@@ -5,6 +5,7 @@
  * watches (glob patterns, change with op and by, expired without by, unwatch, limits).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -226,6 +227,87 @@ static void watches(void **state) {
     th_free(t);
 }
 
+/* The types of the messages recorded for c, in order, comma-separated. */
+static void order(th *t, plx_conn_id c, char *buf, size_t size) {
+    buf[0] = 0;
+    for (size_t i = 0; i < t->nout; i++) {
+        if (t->out[i].c != c) continue;
+        const char *op = th_str(t->out[i].json, "op");
+        size_t n = strlen(buf);
+        snprintf(buf + n, size - n, "%s%s%s%s", n ? "," : "", th_str(t->out[i].json, "t"),
+                 op ? ":" : "", op ? op : "");
+    }
+}
+
+static void changes_after_reply(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id c = th_client(t, "c", NULL);
+    char buf[256];
+    th_send(t, c, "{\"t\":\"watch\",\"id\":1,\"pattern\":\"k*\"}");
+    th_clear(t);
+    /* WAT-5: the change a command causes is queued after its reply. */
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":2,\"argv\":[\"SET\",\"k1\",\"v\"]}");
+    order(t, c, buf, sizeof(buf));
+    assert_string_equal(buf, "reply,change:set");
+    th_clear(t);
+    /* A command changing several keys: after the reply, in the order of its keys. */
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":3,\"argv\":[\"MSET\",\"k2\",\"a\",\"k1\",\"b\"]}");
+    order(t, c, buf, sizeof(buf));
+    assert_string_equal(buf, "reply,change:mset,change:mset");
+    assert_string_equal(th_str(t->out[1].json, "key"), "k2");
+    th_clear(t);
+    /* PIPE-6: a pipeline's changes follow its reply, in the order they happened. */
+    th_send(t, c,
+            "{\"t\":\"pipeline\",\"id\":4,\"cmds\":[[\"SET\",\"ka\",\"1\"],[\"SET\",\"kb\",\"2\"],"
+            "[\"DEL\",\"ka\"]]}");
+    order(t, c, buf, sizeof(buf));
+    assert_string_equal(buf, "reply,change:set,change:set,change:del");
+    th_clear(t);
+    /* TTL expiry found by a command: also after that command's reply. */
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":5,\"argv\":[\"SET\",\"kt\",\"v\",\"PX\",\"10\"]}");
+    th_clear(t);
+    t->now += 50;
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":6,\"argv\":[\"GET\",\"kt\"]}");
+    order(t, c, buf, sizeof(buf));
+    assert_string_equal(buf, "reply,change:expired");
+    th_free(t);
+}
+
+static void notes_bound(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id c = th_client(t, "c", NULL), w = th_client(t, "w", "\"max_message\":65536");
+    th_send(t, w, "{\"t\":\"watch\",\"id\":1,\"pattern\":\"*\"}");
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":1,\"argv\":[\"SET\",\"k\",\"v\"]}");
+    th_clear(t);
+    /* Held changes for w are bounded by 2 x its max_message: past it, SLOW_READER. */
+    char big[1100];
+    memset(big, 'k', 1000);
+    big[1000] = 0;
+    char cmd[4096];
+    int n = snprintf(cmd, sizeof(cmd), "{\"t\":\"pipeline\",\"id\":2,\"cmds\":[");
+    for (int i = 0; i < 140; i++)
+        n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, "%s[\"SET\",\"%s\",\"v\"]", i ? "," : "",
+                      "k");
+    snprintf(cmd + n, sizeof(cmd) - (size_t)n, "]}");
+    th_send(t, c, cmd);
+    assert_int_equal(th_count(t, w, "change"), 140); /* 140 small notes fit */
+    th_clear(t);
+    /* 140 notes of a 1000-byte key each (131 KiB) do not fit in 128 KiB. */
+    char *p = malloc(200000);
+    n = snprintf(p, 200000, "{\"t\":\"pipeline\",\"id\":3,\"cmds\":[");
+    for (int i = 0; i < 140; i++)
+        n += snprintf(p + n, 200000 - (size_t)n, "%s[\"SET\",\"%s\",\"v\"]", i ? "," : "", big);
+    snprintf(p + n, 200000 - (size_t)n, "]}");
+    th_send(t, c, p);
+    free(p);
+    th_sent_free(th_ok(t, c, 3));
+    assert_int_equal(th_closed(t, w), 1008);
+    assert_true(th_count(t, w, "change") < 140);
+    th_free(t);
+}
+
 static void watch_limits(void **state) {
     (void)state;
     plx_hub_config cfg = {.max_watches = 1, .gzip = 1};
@@ -266,9 +348,14 @@ static void watch_limits(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reply_mapping), cmocka_unit_test(reply_errors),
-        cmocka_unit_test(binary_values), cmocka_unit_test(pipelines),
-        cmocka_unit_test(watches),       cmocka_unit_test(watch_limits),
+        cmocka_unit_test(reply_mapping),
+        cmocka_unit_test(reply_errors),
+        cmocka_unit_test(binary_values),
+        cmocka_unit_test(pipelines),
+        cmocka_unit_test(watches),
+        cmocka_unit_test(watch_limits),
+        cmocka_unit_test(changes_after_reply),
+        cmocka_unit_test(notes_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
