@@ -53,19 +53,22 @@ void hub_on_send(plx_hub *h, hub_conn *c, const plx_msg *m) {
     int echo = hub_get_bool(m->json, "echo");
     hub_conn *target = NULL;
     hub_group *group = NULL;
-    int to_group = 0;
-    if (strncmp(to, "client:", 7) == 0 && to[7]) {
-        if (!(target = hub_name_lookup(h, to + 7))) {
-            send_error(h, c, has_id, rid, PLX_E_UNKNOWN_CLIENT);
-            return;
-        }
-    } else if (strncmp(to, "group:", 6) == 0 && to[6]) {
-        group = hub_group_get(h, to + 6); /* NULL: no members, nothing delivered */
-        to_group = 1;
-    } else if (strcmp(to, "all") != 0) {
+    int to_client = strncmp(to, "client:", 7) == 0 && to[7];
+    int to_group = strncmp(to, "group:", 6) == 0 && to[6];
+    /* EVT-1: the target's form, then the event name (SES-8), then the client (EVT-2). */
+    if (!to_client && !to_group && strcmp(to, "all") != 0) {
         send_error(h, c, has_id, rid, PLX_E_BAD_TARGET);
         return;
     }
+    if (!hub_name_valid(event, strlen(event), 1)) {
+        send_error(h, c, has_id, rid, PLX_E_BAD_NAME);
+        return;
+    }
+    if (to_client && !(target = hub_name_lookup(h, to + 7))) {
+        send_error(h, c, has_id, rid, PLX_E_UNKNOWN_CLIENT);
+        return;
+    }
+    if (to_group) group = hub_group_get(h, to + 6); /* NULL: no members, nothing delivered */
     hub_att att = {0};
     int err = 0;
     cJSON *ev = hub_msg_new("event");

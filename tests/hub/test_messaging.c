@@ -68,6 +68,26 @@ static void target_errors(void **state) {
     th_err(t, a, 9, "UNKNOWN_CLIENT");
     th_send(t, a, "{\"t\":\"send\",\"to\":\"client:ghost\",\"event\":\"e\"}");
     th_errmsg(t, a, "UNKNOWN_CLIENT");
+    /* EVT-1, SES-8: event names are 1..128 bytes without control characters (':' is fine). */
+    plx_conn_id b = th_client(t, "b", NULL);
+    char name[200];
+    memset(name, 'e', 129);
+    name[129] = 0;
+    const char *bad_events[] = {"", "a\\u0001b", "x\\u007f", name};
+    for (int i = 0; i < 4; i++) {
+        th_sendf(t, a, "{\"t\":\"send\",\"id\":%d,\"to\":\"all\",\"event\":\"%s\"}", 20 + i,
+                 bad_events[i]);
+        th_err(t, a, (uint64_t)(20 + i), "BAD_NAME");
+    }
+    th_send(t, a, "{\"t\":\"send\",\"to\":\"client:b\",\"event\":\"\"}");
+    th_errmsg(t, a, "BAD_NAME");
+    assert_int_equal(th_count(t, b, "event"), 0);
+    name[128] = 0;
+    th_sendf(t, a, "{\"t\":\"send\",\"id\":30,\"to\":\"all\",\"event\":\"%s\"}", name);
+    th_sent_free(th_ok(t, a, 30));
+    th_send(t, a, "{\"t\":\"send\",\"id\":31,\"to\":\"all\",\"event\":\"ns:e\"}");
+    th_sent_free(th_ok(t, a, 31));
+    assert_int_equal(th_count(t, b, "event"), 2);
     assert_int_equal(th_closed(t, a), 0);
     th_free(t);
 }
