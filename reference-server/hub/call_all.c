@@ -90,6 +90,14 @@ void hub_on_call_all(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         hub_reply_error(h, c, rid, PLX_E_MISSING_FIELD, "route", NULL);
         return;
     }
+    if (strncmp(route, "plexus.", 7) == 0) { /* RPC-13 */
+        hub_reply_error(h, c, rid, PLX_E_RESERVED_ROUTE, NULL, NULL);
+        return;
+    }
+    if (hub_timeout_zero(m->json)) {
+        hub_reply_error(h, c, rid, PLX_E_BAD_VALUE, "timeout_ms must not be 0", NULL);
+        return;
+    }
     if (cJSON_GetObjectItemCaseSensitive(m->json, "group") &&
         (!group || !hub_name_valid(group, strlen(group), 0))) {
         hub_reply_error(h, c, rid, group ? PLX_E_BAD_NAME : PLX_E_BAD_FIELD_TYPE, "group", NULL);

@@ -53,6 +53,11 @@ void hub_call_end(plx_hub *h, hub_call *k) {
     free(k);
 }
 
+int hub_timeout_zero(const cJSON *m) {
+    uint64_t t = 1;
+    return hub_get_uint(m, "timeout_ms", &t) && t == 0;
+}
+
 uint32_t hub_call_timeout(const plx_hub *h, const cJSON *m) {
     uint64_t t = 0;
     if (!hub_get_uint(m, "timeout_ms", &t) || t == 0) t = h->cfg.call_timeout_ms;
@@ -90,6 +95,10 @@ void hub_on_call(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
     const char *route = hub_get_str(m->json, "route");
     if (!route) {
         hub_reply_error(h, c, rid, PLX_E_MISSING_FIELD, "route", NULL);
+        return;
+    }
+    if (hub_timeout_zero(m->json)) { /* RPC-4 step 1, before anything else */
+        hub_reply_error(h, c, rid, PLX_E_BAD_VALUE, "timeout_ms must not be 0", NULL);
         return;
     }
     if (strncmp(route, "plexus.", 7) == 0) {

@@ -310,6 +310,8 @@ void hub_call_end(plx_hub *h, hub_call *k);
  * is then gone). Returns 0 or that error. */
 int hub_call_forward(plx_hub *h, hub_call *k, hub_conn *server, const char *route, const plx_msg *m,
                      const char *from, uint32_t timeout_ms);
+/* 1 if the request has timeout_ms 0 (BAD_VALUE for call and call_all, RPC-4, RPC-13). */
+int hub_timeout_zero(const cJSON *m);
 /* Effective timeout of a request: min(asked or default, max). */
 uint32_t hub_call_timeout(const plx_hub *h, const cJSON *m);
 void hub_on_call(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now);

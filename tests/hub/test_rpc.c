@@ -392,6 +392,27 @@ static void call_all_results_and_errors(void **state) {
     th_free(t);
 }
 
+static void timeout_zero_and_reserved(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id s = th_client(t, "s", NULL), c = th_client(t, "c", NULL);
+    reg(t, s, "r");
+    /* RPC-4 step 1: timeout_ms 0 is BAD_VALUE, for built-in routes too; nothing is sent. */
+    th_send(t, c, "{\"t\":\"call\",\"id\":1,\"route\":\"r\",\"timeout_ms\":0}");
+    th_err(t, c, 1, "BAD_VALUE");
+    th_send(t, c, "{\"t\":\"call\",\"id\":2,\"route\":\"plexus.info\",\"timeout_ms\":0}");
+    th_err(t, c, 2, "BAD_VALUE");
+    /* RPC-13: call_all of a plexus. route is RESERVED_ROUTE; timeout_ms 0 BAD_VALUE. */
+    th_send(t, c, "{\"t\":\"call_all\",\"id\":3,\"route\":\"plexus.info\"}");
+    th_err(t, c, 3, "RESERVED_ROUTE");
+    th_send(t, c, "{\"t\":\"call_all\",\"id\":4,\"route\":\"r\",\"timeout_ms\":0}");
+    th_err(t, c, 4, "BAD_VALUE");
+    assert_int_equal(th_count(t, s, "call"), 0);
+    th_send(t, c, "{\"t\":\"call\",\"id\":5,\"route\":\"r\",\"timeout_ms\":1}");
+    assert_int_equal(th_count(t, s, "call"), 1);
+    th_free(t);
+}
+
 static void call_all_attachments(void **state) {
     (void)state;
     th *t = th_new(NULL);
@@ -447,6 +468,7 @@ int main(void) {
         cmocka_unit_test(builtins),
         cmocka_unit_test(call_all_results_and_errors),
         cmocka_unit_test(call_all_attachments),
+        cmocka_unit_test(timeout_zero_and_reserved),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
