@@ -43,7 +43,7 @@ def run_suite(a, port, params):
     cmd = [a.conform, 'server', 'ws://127.0.0.1:%d' % port, '--cases-dir', a.cases, '--cases', keep,
            '--json', report] + sum((['--param', p] for p in params), [])
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
-    with open(report) as f:
+    with open(report, encoding='utf-8', errors='replace') as f:
         r = json.load(f)
     os.unlink(report)
     return {c['id']: c for c in r['cases']}
@@ -60,6 +60,8 @@ def main():
     faults = []
     out = subprocess.run([a.conform, 'record', '--list-faults'], capture_output=True, text=True, timeout=10).stdout
     for line in out.splitlines():
+        if not line.strip():
+            continue
         name, breaks = line.split()[:2]
         if not a.faults or name in a.faults.split(','):
             faults.append((name, set(breaks.split(','))))
