@@ -113,35 +113,29 @@ int hub_adapter_blocked(const plx_hub *h, int flags, const plx_bytes *argv, size
     return PLX_E_COMMAND_ERROR;
 }
 
-/* Sends read{id, key, argv, timeout_ms} for call k: 0, or an error when it could not go. */
-static int send_read(plx_hub *h, hub_call *k, hub_conn *owner, plx_bytes key, const plx_bytes *argv,
-                     size_t argc, uint32_t timeout) {
-    hub_att att = {0};
+int hub_read_send(plx_hub *h, hub_call *k, hub_conn *owner, const cJSON *argv, size_t ki,
+                  const plx_bytes *att, size_t natt, uint32_t timeout) {
     int err = PLX_E_NOMEM;
-    cJSON *r = hub_msg_new("read"), *a = cJSON_CreateArray(), *kj = NULL;
-    if (!r || !a || !(kj = hub_att_bytes_json(key, &att, &err))) goto done;
-    for (size_t i = 0; i < argc; i++) {
-        cJSON *e = hub_att_bytes_json(argv[i], &att, &err);
-        if (!e) goto done;
-        cJSON_AddItemToArray(a, e);
+    cJSON *r = hub_msg_new("read");
+    cJSON *a = cJSON_Duplicate(argv, 1),
+          *kj = cJSON_Duplicate(cJSON_GetArrayItem(argv, (int)ki), 1);
+    if (r && a && kj) {
+        cJSON_AddNumberToObject(r, "id", (double)k->sid);
+        cJSON_AddItemToObject(r, "key", kj);
+        cJSON_AddItemToObject(r, "argv", a);
+        cJSON_AddNumberToObject(r, "timeout_ms", timeout);
+        kj = a = NULL;
+        /* ADP-3: the command's attachments, unchanged, so its references stay valid. */
+        err = hub_send(h, owner, r, att, natt);
     }
-    cJSON_AddNumberToObject(r, "id", (double)k->sid);
-    cJSON_AddItemToObject(r, "key", kj);
-    cJSON_AddItemToObject(r, "argv", a);
-    cJSON_AddNumberToObject(r, "timeout_ms", timeout);
-    kj = a = NULL;
-    err = hub_send(h, owner, r, att.v, att.n);
-done:
     cJSON_Delete(kj);
     cJSON_Delete(a);
     cJSON_Delete(r);
-    hub_att_clear(&att);
     return owner->state == HUB_CLOSING ? 0 : err;
 }
 
 int hub_adapter_route(plx_hub *h, hub_conn *c, uint64_t rid, int flags, const plx_msg *m,
                       const plx_bytes *argv, size_t argc, uint64_t now) {
-    (void)m;
     hub_conn *owner = NULL;
     if (!(flags & (PLX_CMD_READ | PLX_CMD_WRITE))) return 0;
     long ki = adapted_key(h, argv, argc, &owner);
@@ -157,7 +151,8 @@ int hub_adapter_route(plx_hub *h, hub_conn *c, uint64_t rid, int flags, const pl
         hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
         return 1;
     }
-    if (send_read(h, k, owner, argv[ki], argv, argc, timeout) != 0)
+    if (hub_read_send(h, k, owner, cJSON_GetObjectItemCaseSensitive(m->json, "argv"), (size_t)ki,
+                      m->att, m->natt, timeout) != 0)
         hub_call_fail(h, k, PLX_E_LIMIT_REACHED);
     return 1;
 }

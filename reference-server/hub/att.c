@@ -110,6 +110,62 @@ cJSON *hub_att_copy(const cJSON *src, const plx_bytes *in, size_t nin, hub_att *
     return dst;
 }
 
+/* Copies src adding shift to every reference below nin. */
+static cJSON *shift_tree(const cJSON *src, size_t nin, size_t shift, int *err) {
+    long ref = hub_att_ref(src);
+    if (ref >= 0 && (size_t)ref < nin) {
+        cJSON *o = bin_ref((int)((size_t)ref + shift));
+        if (!o) *err = PLX_E_NOMEM;
+        return o;
+    }
+    if (!cJSON_IsArray(src) && !cJSON_IsObject(src)) {
+        cJSON *o = cJSON_Duplicate(src, 0);
+        if (!o) *err = PLX_E_NOMEM;
+        return o;
+    }
+    cJSON *dst = cJSON_IsArray(src) ? cJSON_CreateArray() : cJSON_CreateObject();
+    if (!dst) {
+        *err = PLX_E_NOMEM;
+        return NULL;
+    }
+    for (const cJSON *ch = src->child; ch; ch = ch->next) {
+        cJSON *c = shift_tree(ch, nin, shift, err);
+        if (!c) {
+            cJSON_Delete(dst);
+            return NULL;
+        }
+        if (cJSON_IsArray(src))
+            cJSON_AddItemToArray(dst, c);
+        else
+            cJSON_AddItemToObject(dst, ch->string ? ch->string : "", c);
+    }
+    return dst;
+}
+
+cJSON *hub_att_append(const cJSON *src, const plx_bytes *in, size_t nin, hub_att *out, int *err) {
+    size_t base = out->n;
+    *err = 0;
+    if (base + nin > PLX_MAX_ATTACHMENTS) {
+        *err = PLX_E_LIMIT_REACHED;
+        return NULL;
+    }
+    cJSON *dst = shift_tree(src, nin, base, err);
+    for (size_t i = 0; dst && i < nin; i++) {
+        int rc = hub_att_add(out, in[i]);
+        if (rc < 0) {
+            *err = rc;
+            cJSON_Delete(dst);
+            dst = NULL;
+        }
+    }
+    if (!dst) /* leave out as it was */
+        while (out->n > base) {
+            out->n--;
+            if (out->owned) free((void *)out->v[out->n].data);
+        }
+    return dst;
+}
+
 cJSON *hub_att_bytes_json(plx_bytes b, hub_att *out, int *err) {
     int inline_ok = b.len == 0 || (b.len < HUB_INLINE_STR_MAX && memchr(b.data, 0, b.len) == NULL &&
                                    plx_utf8_valid(b.data, b.len));

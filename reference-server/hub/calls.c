@@ -66,11 +66,10 @@ uint32_t hub_call_timeout(const plx_hub *h, const cJSON *m) {
 
 int hub_call_forward(plx_hub *h, hub_call *k, hub_conn *server, const char *route, const plx_msg *m,
                      const char *from, uint32_t timeout_ms) {
-    hub_att att = {0};
-    int err = PLX_E_NOMEM, rc;
+    int err = PLX_E_NOMEM;
     cJSON *f = hub_msg_new("call");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(m->json, "args");
-    cJSON *a = args ? hub_att_copy(args, m->att, m->natt, &att, &err) : NULL;
+    cJSON *a = args ? cJSON_Duplicate(args, 1) : NULL;
     if (f && (!args || a)) {
         cJSON_AddNumberToObject(f, "id", (double)k->sid);
         cJSON_AddStringToObject(f, "route", route);
@@ -78,15 +77,14 @@ int hub_call_forward(plx_hub *h, hub_call *k, hub_conn *server, const char *rout
         a = NULL;
         if (from) cJSON_AddStringToObject(f, "from", from);
         cJSON_AddNumberToObject(f, "timeout_ms", timeout_ms);
-        err = hub_send(h, server, f, att.v, att.n);
+        /* RPC-7, BODY-10: the caller's attachment list goes along unchanged. */
+        err = hub_send(h, server, f, m->att, m->natt);
     }
     cJSON_Delete(a);
     cJSON_Delete(f);
-    hub_att_clear(&att);
     if (err == 0 || server->state == HUB_CLOSING) return 0;
-    rc = PLX_E_LIMIT_REACHED;
-    hub_call_fail(h, k, rc);
-    return rc;
+    hub_call_fail(h, k, PLX_E_LIMIT_REACHED);
+    return PLX_E_LIMIT_REACHED;
 }
 
 void hub_on_call(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
@@ -131,7 +129,8 @@ void hub_on_call(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
     hub_call_forward(h, k, server, route, m, c->name, timeout);
 }
 
-/* The caller's answer to a finished call or read. */
+/* The caller's answer to a finished call or read: the serving side's result (or its error
+ * as ROUTE_FAILED's detail) with the serving reply's attachment list unchanged (RPC-9). */
 static void answer_caller(plx_hub *h, hub_call *k, const plx_msg *m) {
     hub_conn *caller = k->caller ? hub_conn_get(h, k->caller) : NULL;
     uint64_t rid = k->rid;
@@ -139,24 +138,17 @@ static void answer_caller(plx_hub *h, hub_call *k, const plx_msg *m) {
     if (!caller) return; /* the caller left: the answer has nobody to go to */
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(m->json, "error");
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(m->json, "result");
-    hub_att att = {0};
-    int err = 0;
+    hub_att att = HUB_ATT_VIEW(m);
     if (error) {
-        cJSON *detail = hub_att_copy(error, m->att, m->natt, &att, &err);
-        if (detail)
-            hub_reply_error_att(h, caller, rid, PLX_E_ROUTE_FAILED, NULL, detail, &att);
-        else
-            hub_reply_error(h, caller, rid, PLX_E_ROUTE_FAILED, NULL, NULL);
-        hub_att_clear(&att);
+        cJSON *detail = cJSON_Duplicate(error, 1);
+        hub_reply_error_att(h, caller, rid, PLX_E_ROUTE_FAILED, NULL, detail, detail ? &att : NULL);
         return;
     }
-    cJSON *r = result ? hub_att_copy(result, m->att, m->natt, &att, &err) : cJSON_CreateNull();
+    cJSON *r = result ? cJSON_Duplicate(result, 1) : cJSON_CreateNull();
     if (!r)
-        hub_reply_error(h, caller, rid, err == PLX_E_LIMIT_REACHED ? err : PLX_E_INTERNAL, NULL,
-                        NULL);
+        hub_reply_error(h, caller, rid, PLX_E_INTERNAL, "out of memory", NULL);
     else
         hub_reply(h, caller, rid, r, &att);
-    hub_att_clear(&att);
 }
 
 void hub_on_reply(plx_hub *h, hub_conn *c, const plx_msg *m) {

@@ -1,6 +1,7 @@
 /*
  * history.c - a group's history: a ring of the last N events sent to it, each kept as its
- * JSON with owned copies of its attachments (memory: at most N x max_message per group).
+ * JSON with owned copies of its whole attachment list (memory: at most N x max_message per
+ * group).
  */
 #include <stdlib.h>
 
@@ -42,10 +43,11 @@ void hub_hist_free(hub_hist *r) {
 
 int hub_hist_push(hub_hist *r, const cJSON *event, const plx_bytes *att, size_t natt) {
     hist_entry e = {.att = {.owned = 1}};
-    int err = 0;
-    e.event = hub_att_copy(event, att, natt, &e.att, &err);
-    if (!e.event) {
-        hub_att_clear(&e.att);
+    int err = (e.event = cJSON_Duplicate(event, 1)) ? 0 : PLX_E_NOMEM;
+    for (size_t i = 0; !err && i < natt; i++) /* the whole list, as delivered (EVT-10) */
+        if ((err = hub_att_add(&e.att, att[i])) > 0) err = 0;
+    if (err) {
+        entry_clear(&e);
         return err;
     }
     if (r->n == r->cap) {
@@ -63,7 +65,8 @@ int hub_hist_dump(const hub_hist *r, size_t limit, cJSON *arr, hub_att *out) {
     for (size_t i = r->n - n; i < r->n; i++) {
         const hist_entry *e = &r->v[(r->start + i) % r->cap];
         int err = 0;
-        cJSON *copy = hub_att_copy(e->event, e->att.v, e->att.n, out, &err);
+        /* EVT-11: the events' lists concatenated, references shifted (as RPC-15). */
+        cJSON *copy = hub_att_append(e->event, e->att.v, e->att.n, out, &err);
         if (!copy) return err;
         cJSON_AddItemToArray(arr, copy);
     }

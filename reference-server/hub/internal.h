@@ -89,6 +89,12 @@ int hub_att_add(hub_att *a, plx_bytes b);
 /* Deep-copies src, rewriting every {"$bin": i} (i < nin) to the index of in[i] in out
  * (added once per call, however often referenced). NULL with *err set on failure. */
 cJSON *hub_att_copy(const cJSON *src, const plx_bytes *in, size_t nin, hub_att *out, int *err);
+/* Appends the whole list in[0..nin) to out and returns a deep copy of src whose references
+ * are shifted by out's former count (RPC-15, EVT-11: lists concatenated, indices shifted).
+ * NULL with *err (LIMIT_REACHED past PLX_MAX_ATTACHMENTS, NOMEM) and out unchanged. */
+cJSON *hub_att_append(const cJSON *src, const plx_bytes *in, size_t nin, hub_att *out, int *err);
+/* A borrowed view of a received message's attachment list (never cleared). */
+#define HUB_ATT_VIEW(m) ((hub_att){(plx_bytes *)(m)->att, (m)->natt, (m)->natt, 0})
 /* The attachment index of a {"$bin": i} object, or -1 when v is not one. */
 long hub_att_ref(const cJSON *v);
 /* bytes -> JSON: a string when valid UTF-8 without NUL and shorter than 1024 bytes, else
@@ -352,9 +358,10 @@ typedef struct hub_hist hub_hist;
 /* A ring of cap events, NULL on no memory. */
 hub_hist *hub_hist_new(uint32_t cap);
 void hub_hist_free(hub_hist *r);
-/* Keeps a copy of event (its JSON with attachments renumbered from att). 0 or an error. */
+/* Keeps a copy of event and of its whole attachment list att. 0 or an error. */
 int hub_hist_push(hub_hist *r, const cJSON *event, const plx_bytes *att, size_t natt);
-/* Appends the last `limit` events (oldest first) to arr, attachments into out. 0 or error. */
+/* Appends the last `limit` events (oldest first) to arr, their attachment lists
+ * concatenated into out with references shifted (EVT-11). 0 or error. */
 int hub_hist_dump(const hub_hist *r, size_t limit, cJSON *arr, hub_att *out);
 
 /* ---------------------------------------------------------------- storage_dispatch.c */
@@ -403,6 +410,10 @@ hub_conn *hub_adapter_owner(const plx_hub *h, plx_bytes key);
  * forwarded to an owner as read (or answered with an error), with *key_i the argv index. */
 int hub_adapter_route(plx_hub *h, hub_conn *c, uint64_t rid, int flags, const plx_msg *m,
                       const plx_bytes *argv, size_t argc, uint64_t now);
+/* Sends read{id: k->sid, key: argv[ki], argv, timeout_ms} to owner with the attachment list
+ * argv's references index. 0, or an error when it could not go (too large: LIMIT_REACHED). */
+int hub_read_send(plx_hub *h, hub_call *k, hub_conn *owner, const cJSON *argv, size_t ki,
+                  const plx_bytes *att, size_t natt, uint32_t timeout);
 /* Same check inside a pipeline: 0 to run, else the PLX_E_* code for the entry and *msg. */
 int hub_adapter_blocked(const plx_hub *h, int flags, const plx_bytes *argv, size_t argc,
                         const char **msg);

@@ -69,16 +69,15 @@ void hub_on_send(plx_hub *h, hub_conn *c, const plx_msg *m) {
         return;
     }
     if (to_group) group = hub_group_get(h, to + 6); /* NULL: no members, nothing delivered */
-    hub_att att = {0};
-    int err = 0;
+    /* EVT-3, BODY-10: data as sent, with the send's attachment list unchanged. */
+    hub_att att = HUB_ATT_VIEW(m);
     cJSON *ev = hub_msg_new("event");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(m->json, "data");
-    cJSON *d = data ? hub_att_copy(data, m->att, m->natt, &att, &err) : NULL;
+    cJSON *d = data ? cJSON_Duplicate(data, 1) : NULL;
     if (!ev || (data && !d)) {
         cJSON_Delete(ev);
         cJSON_Delete(d);
-        hub_att_clear(&att);
-        send_error(h, c, has_id, rid, err == PLX_E_LIMIT_REACHED ? err : PLX_E_INTERNAL);
+        send_error(h, c, has_id, rid, PLX_E_INTERNAL);
         return;
     }
     cJSON_AddStringToObject(ev, "from", c->name);
@@ -100,7 +99,6 @@ void hub_on_send(plx_hub *h, hub_conn *c, const plx_msg *m) {
             deliver(h, k, c, echo, ev, &att, &n);
     }
     cJSON_Delete(ev);
-    hub_att_clear(&att);
     if (has_id) {
         cJSON *r = cJSON_CreateObject();
         if (r) cJSON_AddNumberToObject(r, "delivered", (double)n);

@@ -52,6 +52,23 @@ static void read_forwarded(void **state) {
         (unsigned long long)th_num(rd->json, "id"));
     th_sent_free(rd);
     th_err(t, c, 4, "ROUTE_FAILED");
+    /* ADP-3: the read carries the command's attachment list unchanged, so does the answer. */
+    uint8_t f0[1] = {1}, f1[2] = {0, 2};
+    plx_bytes fa[2] = {{f0, 1}, {f1, 2}};
+    th_send_att(t, c, "{\"t\":\"cmd\",\"id\":9,\"argv\":[\"HGET\",\"data\",{\"$bin\":1}]}", fa, 2);
+    rd = th_take(t, o, "read");
+    assert_int_equal(rd->natt, 2);
+    assert_memory_equal(rd->att[1].data, f1, 2);
+    assert_int_equal(th_num(cJSON_GetArrayItem(cJSON_GetObjectItem(rd->json, "argv"), 2), "$bin"),
+                     1);
+    snprintf(buf, sizeof(buf), "{\"t\":\"reply\",\"id\":%llu,\"result\":{\"$bin\":1}}",
+             (unsigned long long)th_num(rd->json, "id"));
+    th_sent_free(rd);
+    th_send_att(t, o, buf, fa, 2);
+    r = th_ok(t, c, 9);
+    assert_int_equal(r->natt, 2);
+    assert_int_equal(th_num(cJSON_GetObjectItem(r->json, "result"), "$bin"), 1);
+    th_sent_free(r);
     /* Writes are refused; keys other than the adapted one are untouched. */
     th_send(t, c, "{\"t\":\"cmd\",\"id\":5,\"argv\":[\"SET\",\"data\",\"x\"]}");
     th_err(t, c, 5, "READ_ONLY");

@@ -102,11 +102,20 @@ static void event_attachments(void **state) {
                 "{\"t\":\"send\",\"to\":\"client:b\",\"event\":\"file\",\"data\":{\"blob\":"
                 "{\"$bin\":1}}}",
                 att, 2);
+    /* EVT-3, BODY-10: the whole list, unchanged, so the references stay as sent. */
     th_sent *e = th_take(t, b, "event");
-    assert_int_equal(e->natt, 1);
-    assert_int_equal(e->att[0].len, 5);
-    assert_memory_equal(e->att[0].data, x, 5);
-    assert_int_equal(th_num(th_get(e->json, "data.blob"), "$bin"), 0);
+    assert_int_equal(e->natt, 2);
+    assert_int_equal(e->att[0].len, 1);
+    assert_memory_equal(e->att[0].data, y, 1);
+    assert_int_equal(e->att[1].len, 5);
+    assert_memory_equal(e->att[1].data, x, 5);
+    assert_int_equal(th_num(th_get(e->json, "data.blob"), "$bin"), 1);
+    th_sent_free(e);
+    /* Unreferenced attachments travel too. */
+    th_send_att(t, a, "{\"t\":\"send\",\"to\":\"client:b\",\"event\":\"raw\"}", att, 2);
+    e = th_take(t, b, "event");
+    assert_int_equal(e->natt, 2);
+    assert_memory_equal(e->att[1].data, x, 5);
     th_sent_free(e);
     th_free(t);
 }
@@ -189,14 +198,14 @@ static void history(void **state) {
     th *t = th_new(&cfg);
     plx_conn_id a = th_client(t, "a", "\"groups\":[\"g\"]");
     plx_conn_id b = th_client(t, "b", "\"groups\":[\"g\"]");
-    uint8_t bin[2] = {0xff, 0xfe};
-    plx_bytes att = {bin, 2};
+    uint8_t bin[2] = {0xff, 0xfe}, spare[1] = {7};
+    plx_bytes att[2] = {{spare, 1}, {bin, 2}};
     for (int i = 1; i <= 5; i++) {
         char buf[200];
         snprintf(buf, sizeof(buf),
-                 "{\"t\":\"send\",\"to\":\"group:g\",\"event\":\"n\",\"data\":[%d,{\"$bin\":0}]}",
+                 "{\"t\":\"send\",\"to\":\"group:g\",\"event\":\"n\",\"data\":[%d,{\"$bin\":1}]}",
                  i);
-        th_send_att(t, a, buf, &att, 1);
+        th_send_att(t, a, buf, att, 2);
         th_sent *e = th_take(t, b, "event");
         assert_int_equal(th_num(e->json, "seq"), i);
         th_sent_free(e);
@@ -210,10 +219,13 @@ static void history(void **state) {
         cJSON *ev = cJSON_GetArrayItem(list, i);
         assert_int_equal(th_num(ev, "seq"), 3 + i);
         assert_string_equal(th_str(ev, "from"), "a");
+        /* EVT-11: each event's list in turn (an unreferenced one too), indices shifted. */
         int ref = (int)th_num(cJSON_GetArrayItem(cJSON_GetObjectItem(ev, "data"), 1), "$bin");
-        assert_true(ref >= 0 && (size_t)ref < r->natt);
+        assert_int_equal(ref, 2 * i + 1);
         assert_memory_equal(r->att[ref].data, bin, 2);
+        assert_memory_equal(r->att[2 * i].data, spare, 1);
     }
+    assert_int_equal(r->natt, 6);
     th_sent_free(r);
     th_send(t, b,
             "{\"t\":\"call\",\"id\":2,\"route\":\"plexus.history\",\"args\":{\"group\":\"g\","

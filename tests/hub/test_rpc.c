@@ -256,16 +256,17 @@ static void attachments_both_ways(void **state) {
     reg(t, s, "blob");
     uint8_t a0[3] = {1, 2, 3}, a1[4] = {0, 0xff, 0, 0xfe};
     plx_bytes att[2] = {{a0, 3}, {a1, 4}};
-    /* Only attachment 1 is referenced (twice): the forwarded call carries it once as 0. */
+    /* RPC-7, BODY-10: the forwarded call carries the caller's whole list unchanged. */
     th_send_att(t, c,
                 "{\"t\":\"call\",\"id\":1,\"route\":\"blob\",\"args\":{\"x\":{\"$bin\":1},"
                 "\"y\":[{\"$bin\":1}]}}",
                 att, 2);
     th_sent *f = th_take(t, s, "call");
-    assert_int_equal(f->natt, 1);
-    assert_int_equal(f->att[0].len, 4);
-    assert_memory_equal(f->att[0].data, a1, 4);
-    assert_int_equal(th_num(th_get(f->json, "args.x"), "$bin"), 0);
+    assert_int_equal(f->natt, 2);
+    assert_memory_equal(f->att[0].data, a0, 3);
+    assert_int_equal(f->att[1].len, 4);
+    assert_memory_equal(f->att[1].data, a1, 4);
+    assert_int_equal(th_num(th_get(f->json, "args.x"), "$bin"), 1);
     uint64_t sid = (uint64_t)th_num(f->json, "id");
     th_sent_free(f);
     /* The reply's attachment goes to the caller. */
@@ -275,10 +276,10 @@ static void attachments_both_ways(void **state) {
     snprintf(buf, sizeof(buf), "{\"t\":\"reply\",\"id\":%llu,\"result\":{\"data\":{\"$bin\":1}}}",
              (unsigned long long)sid);
     th_send_att(t, s, buf, att, 2);
-    th_sent *r = th_ok(t, c, 1);
-    assert_int_equal(r->natt, 1);
-    assert_memory_equal(r->att[0].data, a1, 4);
-    assert_int_equal(th_num(th_get(r->json, "result.data"), "$bin"), 0);
+    th_sent *r = th_ok(t, c, 1); /* RPC-9: the serving reply's list, unchanged */
+    assert_int_equal(r->natt, 2);
+    assert_memory_equal(r->att[1].data, a1, 4);
+    assert_int_equal(th_num(th_get(r->json, "result.data"), "$bin"), 1);
     th_sent_free(r);
     th_free(t);
 }
