@@ -35,6 +35,10 @@ def test_send_to_client_group_all(url):
             with pytest.raises(PlexusError) as e:
                 await a.send(target, "x")
             assert e.value.name == name
+        for event in ("", "a\x01", "x" * 129):  # EVT-1: event names follow SES-8
+            with pytest.raises(PlexusError) as e:
+                await a.send("all", event)
+            assert e.value.name == "BAD_NAME"
         await a.send("client:py-ev-zz", "x", ack=False)
         err = await a.next_error()
         assert err.name == "UNKNOWN_CLIENT"

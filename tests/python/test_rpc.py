@@ -51,6 +51,12 @@ def test_call_result_error_and_attachments(url):
             await caller.call("py.add", [1, 1], to="py-nobody-here")
         assert e.value.name == "UNKNOWN_CLIENT"
         with pytest.raises(PlexusError) as e:
+            await caller.call("py.add", [1, 1], timeout_ms=0)
+        assert e.value.name == "BAD_VALUE"  # RPC-4 step 1
+        with pytest.raises(PlexusError) as e:
+            await caller.call_all("py.add", timeout_ms=0)
+        assert e.value.name == "BAD_VALUE"  # RPC-13
+        with pytest.raises(PlexusError) as e:
             await srv.register(["plexus.mine"], add)
         assert e.value.name == "RESERVED_ROUTE"
         assert await srv.unregister(["py.add"]) is True
@@ -109,4 +115,29 @@ def test_call_all_and_builtins(url):
         assert e.value.name == "UNKNOWN_ROUTE"
         await a.close()
         await b.close()
+    run(go())
+
+
+def test_duplicate_id_is_an_error_message(url):
+    """RPC-3: a second request with a pending id gets error{re}; the first stays pending."""
+    async def go():
+        caller, srv = await pair(url, "py-rpc-c4", "py-rpc-s4")
+
+        async def slow(args, call):
+            await asyncio.sleep(0.5)
+            return "done"
+
+        await srv.register(["py.slow4"], slow)
+        first = asyncio.ensure_future(caller.call("py.slow4"))
+        await asyncio.sleep(0.1)
+        rid = caller.next_id - 1
+        await caller.send_message({"t": "call", "id": rid, "route": "py.slow4"})
+        err = await caller.next_error()
+        assert (err.name, err.re) == ("DUPLICATE_ID", rid)
+        assert await asyncio.wait_for(first, 5) == "done"
+        await caller.send_message({"t": "reply", "id": 424242, "result": 1})  # RPC-10
+        err = await caller.next_error()
+        assert (err.name, err.re) == ("UNKNOWN_CALL", 424242)
+        await caller.close()
+        await srv.close()
     run(go())

@@ -138,7 +138,7 @@ def test_adapters(url):
         assert e.value.name == "KEY_OWNED"
         assert await owner.unadapt(k) is True
         c = await owner.next_change()
-        assert (c["key"], c["op"]) == (k, "gone")
+        assert (c["key"], c["op"], "by" in c) == (k, "gone", False)  # ADP-7, WAT-4
         assert await reader.cmd("GET", k) is None
         await owner.close()
         await reader.close()

@@ -455,12 +455,11 @@ class Client:
         queue.put_nowait(item)
 
     def _on_error(self, obj):
+        # An error message never answers one of our requests (those get a reply): its `re`
+        # names a reply of ours (the server's id space) or, for DUPLICATE_ID, a request
+        # of ours that must stay pending (RPC-3). So it only goes to the errors queue.
         err = PlexusError.from_wire(obj)
-        if "re" in obj and obj["re"] in self.pending:
-            fut = self.pending[obj["re"]]
-            if not fut.done():
-                fut.set_exception(err)
-        elif self._hello and not self._hello.done():
+        if self._hello and not self._hello.done() and "re" not in obj:
             self._hello.set_exception(err)
         else:
             self._put(self.errors, err)
