@@ -129,16 +129,22 @@ void hub_on_call(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
     hub_call_forward(h, k, server, route, m, c->name, timeout);
 }
 
-/* The caller's answer to a finished call or read: the serving side's result (or its error
- * as ROUTE_FAILED's detail) with the serving reply's attachment list unchanged (RPC-9). */
+/* The caller's answer to a finished call or read: the serving side's result, or its error
+ * (a call's as ROUTE_FAILED's detail, RPC-9; an adapter owner's unchanged, ADP-4), with the
+ * serving reply's attachment list unchanged. */
 static void answer_caller(plx_hub *h, hub_call *k, const plx_msg *m) {
     hub_conn *caller = k->caller ? hub_conn_get(h, k->caller) : NULL;
     uint64_t rid = k->rid;
+    hub_call_kind k_kind = k->kind;
     hub_call_end(h, k);
     if (!caller) return; /* the caller left: the answer has nobody to go to */
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(m->json, "error");
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(m->json, "result");
     hub_att att = HUB_ATT_VIEW(m);
+    if (error && k_kind == HUB_READ) {
+        hub_reply_error_obj(h, caller, rid, cJSON_Duplicate(error, 1), &att);
+        return;
+    }
     if (error) {
         cJSON *detail = cJSON_Duplicate(error, 1);
         hub_reply_error_att(h, caller, rid, PLX_E_ROUTE_FAILED, NULL, detail, detail ? &att : NULL);

@@ -236,6 +236,8 @@ void hub_reply_error(plx_hub *h, hub_conn *c, uint64_t id, int code, const char 
 /* The same with attachments for detail's $bin references. */
 void hub_reply_error_att(plx_hub *h, hub_conn *c, uint64_t id, int code, const char *message,
                          cJSON *detail, const hub_att *att);
+/* reply{id, error: e} with attachments for e's $bin references; takes e (NULL: nothing). */
+void hub_reply_error_obj(plx_hub *h, hub_conn *c, uint64_t id, cJSON *e, const hub_att *att);
 /* error{code, name, message[, re]} message; re < 0: absent. */
 void hub_error_msg(plx_hub *h, hub_conn *c, int code, const char *message, int64_t re);
 /* A request's error: reply when has_id, else an error message. */

@@ -92,7 +92,10 @@ void hub_reply_error(plx_hub *h, hub_conn *c, uint64_t id, int code, const char 
 
 void hub_reply_error_att(plx_hub *h, hub_conn *c, uint64_t id, int code, const char *message,
                          cJSON *detail, const hub_att *att) {
-    cJSON *e = hub_error_obj(code, message, detail);
+    hub_reply_error_obj(h, c, id, hub_error_obj(code, message, detail), att);
+}
+
+void hub_reply_error_obj(plx_hub *h, hub_conn *c, uint64_t id, cJSON *e, const hub_att *att) {
     cJSON *r = hub_msg_new("reply");
     if (!e || !r || !cJSON_AddNumberToObject(r, "id", (double)id)) {
         cJSON_Delete(e);

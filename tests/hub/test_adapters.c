@@ -43,15 +43,22 @@ static void read_forwarded(void **state) {
     assert_int_equal(r->natt, 1);
     assert_memory_equal(r->att[0].data, bin, 2);
     th_sent_free(r);
-    /* The owner's error is ROUTE_FAILED with its detail. */
+    /* ADP-4: the owner's error object reaches the reader unchanged (not ROUTE_FAILED). */
     th_send(t, c, "{\"t\":\"cmd\",\"id\":4,\"argv\":[\"GET\",\"data\"]}");
     rd = th_take(t, o, "read");
-    th_sendf(
-        t, o,
-        "{\"t\":\"reply\",\"id\":%llu,\"error\":{\"code\":1,\"name\":\"X\",\"message\":\"m\"}}",
-        (unsigned long long)th_num(rd->json, "id"));
+    th_sendf(t, o,
+             "{\"t\":\"reply\",\"id\":%llu,\"error\":{\"code\":903,\"name\":\"WRONGTYPE\","
+             "\"message\":\"WRONGTYPE Operation against a key holding the wrong kind of value\","
+             "\"detail\":[1]}}",
+             (unsigned long long)th_num(rd->json, "id"));
     th_sent_free(rd);
-    th_err(t, c, 4, "ROUTE_FAILED");
+    r = th_take(t, c, "reply");
+    char *txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(r->json, "error"));
+    assert_string_equal(
+        txt, "{\"code\":903,\"name\":\"WRONGTYPE\",\"message\":\"WRONGTYPE "
+             "Operation against a key holding the wrong kind of value\",\"detail\":[1]}");
+    cJSON_free(txt);
+    th_sent_free(r);
     /* ADP-3: the read carries the command's attachment list unchanged, so does the answer. */
     uint8_t f0[1] = {1}, f1[2] = {0, 2};
     plx_bytes fa[2] = {{f0, 1}, {f1, 2}};
