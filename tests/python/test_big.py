@@ -46,6 +46,7 @@ def test_8mib_forwarded_call_small_frames(url):
         await b.register(["py.big.ping"], lambda args, call: "pong")
         big = asyncio.ensure_future(a.call("py.big.echo", data, timeout=60))
         small = [await a.call("py.big.ping") for _ in range(3)]
+        assert not big.done()  # the small calls overtook the large transfer
         got = await big
         assert small == ["pong"] * 3
         assert got == data
