@@ -174,7 +174,7 @@ static inline void t_set(plx_store *s, uint64_t now, const char *cmd, const char
         t_fail(cmd, r, want);
         fail();
     }
-    qsort(r->elem, r->nelem, sizeof(*r->elem), t_cmp_elem);
+    if (r->nelem) qsort(r->elem, r->nelem, sizeof(*r->elem), t_cmp_elem);
     char got[4096] = "";
     size_t w = 0;
     for (size_t i = 0; i < r->nelem && w < sizeof(got) - 64; i++)

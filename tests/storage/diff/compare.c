@@ -50,7 +50,7 @@ static int cmp_pair(const void *x, const void *y) {
 static plx_reply **sorted_copy(const plx_reply *r, int pairs) {
     plx_reply **v = malloc((r->nelem ? r->nelem : 1) * sizeof(*v));
     if (!v) return NULL;
-    memcpy(v, r->elem, r->nelem * sizeof(*v));
+    if (r->nelem) memcpy(v, r->elem, r->nelem * sizeof(*v));
     if (pairs)
         qsort(v, r->nelem / 2, 2 * sizeof(*v), cmp_pair);
     else

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,7 +61,12 @@ static int start_once(plx_redis_proc *p, int timeout_ms) {
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
-        /* Quiet child: redis's log goes to /dev/null. */
+#ifdef __linux__
+        /* The server must not outlive this program, even when it crashes or is killed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1) _exit(127);
+#endif
+        /* Quiet child: redis's log goes to /dev/null (and it keeps no pipe of ours open). */
         FILE *null = freopen("/dev/null", "w", stdout);
         (void)null;
         char *argv[] = {(char *)bin, "--port",       portstr, "--bind",      "127.0.0.1", "--save",
