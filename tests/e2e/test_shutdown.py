@@ -1,4 +1,5 @@
-"""End-to-end: SIGTERM while clients are busy - every peer gets close 1001, exit code 0."""
+"""End-to-end: SIGTERM while clients are busy - every WebSocket peer gets SHUTTING_DOWN and
+close 1001, a stream-binding peer gets SHUTTING_DOWN and end of stream; exit code 0."""
 
 import asyncio
 import os
@@ -6,11 +7,11 @@ import signal
 
 import websockets
 
-from plexus_wire import WsClient, run
+from plexus_wire import TcpClient, WsClient, run
 
 
 def test_sigterm_during_traffic(start_server):
-    srv = start_server()
+    srv = start_server("--tcp-port", 0)
 
     async def busy(c, key):
         """SET/GET in a loop until the server closes the connection."""
@@ -28,9 +29,14 @@ def test_sigterm_during_traffic(start_server):
         clients = [await WsClient.connect(srv.port) for _ in range(4)]
         for i, c in enumerate(clients):
             assert (await c.hello("c%d" % i))["t"] == "welcome"
+        tcp = await TcpClient.connect(srv.tcp_port)
+        assert (await tcp.hello("tcp"))["t"] == "welcome"
         tasks = [asyncio.create_task(busy(c, "k%d" % i)) for i, c in enumerate(clients[:3])]
         await asyncio.sleep(0.5)
         os.kill(srv.proc.pid, signal.SIGTERM)
+        m, _ = await tcp.recv_until(lambda o: o.get("t") == "error", timeout=15)
+        assert m["name"] == "SHUTTING_DOWN"
+        assert await asyncio.wait_for(tcp.reader.read(1), 15) == b""
         for c in clients:
             code, seen = await c.wait_closed(timeout=15)
             assert code == 1001
