@@ -94,9 +94,7 @@ void plx_hub_free(plx_hub *h) {
     }
     it = (hub_map_iter){0};
     while ((n = hub_map_next(&h->calls, &it))) {
-        hub_call *k = n->val;
-        free(k->target);
-        free(k);
+        free(n->val);
     }
     hub_conn *c = h->head;
     while (c) {

@@ -159,18 +159,27 @@ typedef struct hub_call {
     uint64_t rid;       /* the caller's request id */
     plx_conn_id server; /* the serving client */
     uint64_t deadline_ms;
-    struct hub_agg *agg; /* HUB_PART: the call_all it belongs to (NULL once orphaned) */
-    char *target;        /* HUB_PART: the target's name when the call went out */
+    struct hub_agg *agg; /* HUB_PART: the aggregate it belongs to (NULL once orphaned) */
+    size_t slot;         /* HUB_PART: the aggregate's slot it fills */
 } hub_call;
 
-/* A call_all waiting for its parts. */
+/* One part of an aggregate's answer (agg.c). */
+typedef struct hub_slot {
+    char *name;   /* call_all: the target's name when the call went out; else NULL */
+    cJSON *entry; /* {"result": v} | {"error": e}; NULL until filled */
+    hub_att att;  /* owned copy of the entry's attachment list */
+} hub_slot;
+
+/* A call_all or a pipeline waiting for its parts (agg.c). */
 typedef struct hub_agg {
     hub_call_kind kind; /* 0: marks an aggregate in conn.pending (hub_call has kind > 0) */
+    int pipeline;       /* 1: answer is an array of the slots in order; 0: call_all object */
     plx_conn_id caller;
     uint64_t rid;
-    size_t remaining;
-    cJSON *result; /* {name: {"result": v} | {"error": e}} */
-    hub_att att;   /* owned copies of the results' attachments */
+    size_t remaining; /* parts not done, plus one while the request is being set up */
+    hub_slot *slots;
+    size_t nslots;
+    hub_notes notes; /* pipeline: changes held until its reply (PIPE-6) */
 } hub_agg;
 
 struct plx_hub {
@@ -331,14 +340,26 @@ uint64_t hub_calls_tick(plx_hub *h, uint64_t now);
 /* c is going: calls it serves fail with PEER_GONE, calls it made are orphaned. */
 void hub_calls_release(plx_hub *h, hub_conn *c);
 
-/* ---------------------------------------------------------------- call_all.c */
+/* ---------------------------------------------------------------- call_all.c, agg.c */
 
 void hub_on_call_all(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now);
-/* A part of an aggregate finished: with the serving side's reply m (result, or error ->
- * ROUTE_FAILED with detail), or with error code when m is NULL (CALL_TIMEOUT, PEER_GONE).
- * Ends the part; answers the caller when it was the last. */
+/* An aggregate of nslots empty slots for caller's request rid, registered as pending
+ * (remaining 0: the creator sets it). NULL on no memory. */
+hub_agg *hub_agg_new(plx_hub *h, hub_conn *caller, uint64_t rid, int pipeline, size_t nslots);
+/* Names slot i (call_all). 0 or NOMEM. */
+int hub_agg_name(hub_agg *a, size_t i, const char *name);
+/* Fills slot i with entry (taken; NULL: an INTERNAL error entry). */
+void hub_agg_fill(hub_agg *a, size_t i, cJSON *entry);
+/* {"error": {code, name, message}}; NULL on no memory. */
+cJSON *hub_entry_error(int code, const char *message);
+/* One part fewer to wait for: at zero the caller gets the answer (then the pipeline's held
+ * changes) and a is freed. */
+void hub_agg_release(plx_hub *h, hub_agg *a);
+/* A part finished: with the serving side's reply m (its result or its error object,
+ * unchanged, with its attachments), or with error code when m is NULL (CALL_TIMEOUT,
+ * PEER_GONE, LIMIT_REACHED). Ends the part and releases it. */
 void hub_agg_part_done(plx_hub *h, hub_call *k, const plx_msg *m, int code);
-/* The caller left: the aggregate is freed and its parts orphaned. */
+/* The caller left: the parts are orphaned, held changes sent, the aggregate freed. */
 void hub_agg_orphan(plx_hub *h, hub_agg *a);
 void hub_agg_free(hub_agg *a);
 

@@ -366,8 +366,14 @@ static void call_all_results_and_errors(void **state) {
     cJSON *res = cJSON_GetObjectItem(r->json, "result");
     assert_int_equal(cJSON_GetArraySize(res), 4);
     assert_string_equal(th_str(cJSON_GetObjectItem(res, "a"), "result"), "ok-a");
-    assert_string_equal(th_str(th_get(res, "b.error"), "name"), "ROUTE_FAILED");
-    assert_string_equal(th_str(th_get(res, "b.error.detail"), "message"), "bad");
+    /* RPC-14: a target's own error object, unchanged (not ROUTE_FAILED). */
+    char *txt = cJSON_PrintUnformatted(th_get(res, "b.error"));
+    assert_string_equal(txt, "{\"code\":1,\"name\":\"E\",\"message\":\"bad\"}");
+    cJSON_free(txt);
+    /* Members sorted by name whatever the order the parts ended in. */
+    assert_string_equal(res->child->string, "a");
+    assert_string_equal(res->child->next->string, "b");
+    assert_string_equal(res->child->next->next->next->string, "d");
     assert_string_equal(th_str(th_get(res, "c.error"), "name"), "PEER_GONE");
     assert_string_equal(th_str(th_get(res, "d.error"), "name"), "CALL_TIMEOUT");
     th_sent_free(r);
@@ -422,27 +428,28 @@ static void call_all_attachments(void **state) {
     reg(t, a, "get");
     reg(t, b, "get");
     th_send(t, c, "{\"t\":\"call_all\",\"id\":1,\"route\":\"get\"}");
-    uint8_t x[2] = {0xff, 0x00}, y[3] = {0xfe, 1, 2};
-    plx_bytes ax = {x, 2}, ay = {y, 3};
+    uint8_t x[2] = {0xff, 0x00}, y[3] = {0xfe, 1, 2}, z[1] = {9};
+    plx_bytes ax[2] = {{z, 1}, {x, 2}}, ay = {y, 3};
     char buf[128];
-    th_sent *f = th_take(t, a, "call");
-    snprintf(buf, sizeof(buf), "{\"t\":\"reply\",\"id\":%llu,\"result\":{\"$bin\":0}}",
-             (unsigned long long)th_num(f->json, "id"));
-    th_sent_free(f);
-    th_send_att(t, a, buf, &ax, 1);
-    f = th_take(t, b, "call");
+    /* b answers first; a's list (2 attachments, one unreferenced) still comes first. */
+    th_sent *f = th_take(t, b, "call");
     snprintf(buf, sizeof(buf), "{\"t\":\"reply\",\"id\":%llu,\"result\":{\"$bin\":0}}",
              (unsigned long long)th_num(f->json, "id"));
     th_sent_free(f);
     th_send_att(t, b, buf, &ay, 1);
+    f = th_take(t, a, "call");
+    snprintf(buf, sizeof(buf), "{\"t\":\"reply\",\"id\":%llu,\"result\":{\"$bin\":1}}",
+             (unsigned long long)th_num(f->json, "id"));
+    th_sent_free(f);
+    th_send_att(t, a, buf, ax, 2);
+    /* RPC-15: the lists concatenated in member order, references shifted. */
     th_sent *r = th_ok(t, c, 1);
-    assert_int_equal(r->natt, 2);
-    int ia = (int)th_num(th_get(r->json, "result.a.result"), "$bin");
-    int ib = (int)th_num(th_get(r->json, "result.b.result"), "$bin");
-    assert_int_equal(r->att[ia].len, 2);
-    assert_memory_equal(r->att[ia].data, x, 2);
-    assert_int_equal(r->att[ib].len, 3);
-    assert_memory_equal(r->att[ib].data, y, 3);
+    assert_int_equal(r->natt, 3);
+    assert_int_equal(th_num(th_get(r->json, "result.a.result"), "$bin"), 1);
+    assert_int_equal(th_num(th_get(r->json, "result.b.result"), "$bin"), 2);
+    assert_memory_equal(r->att[0].data, z, 1);
+    assert_memory_equal(r->att[1].data, x, 2);
+    assert_memory_equal(r->att[2].data, y, 3);
     th_sent_free(r);
     /* The caller leaving drops the aggregate; late parts are discarded quietly. */
     th_send(t, c, "{\"t\":\"call_all\",\"id\":2,\"route\":\"get\"}");
