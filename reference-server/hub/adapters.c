@@ -11,6 +11,7 @@
 #include "internal.h"
 
 #define PIPELINE_READ_TEXT "ERR reads of adapted keys are not allowed in a pipeline"
+#define MULTI_KEY_TEXT     "ERR adapted key in a multi-key command"
 
 hub_conn *hub_adapter_owner(const plx_hub *h, plx_bytes key) {
     return hub_map_get(&h->adapters, key.data, key.len);
@@ -85,32 +86,48 @@ void hub_adapters_release(plx_hub *h, hub_conn *c) {
     hub_strs_clear(&c->adapted);
 }
 
-/* The argv index of the first adapted key the command names, or -1. */
-static long adapted_key(const plx_hub *h, const plx_bytes *argv, size_t argc, hub_conn **owner) {
-    if (h->adapters.count == 0 || argc == 0) return -1;
+static int same(plx_bytes a, plx_bytes b) {
+    return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+}
+
+int hub_adapter_class(const plx_hub *h, int flags, const plx_bytes *argv, size_t argc,
+                      hub_conn **owner, size_t *ki) {
+    if (h->adapters.count == 0 || argc == 0 || !(flags & (PLX_CMD_READ | PLX_CMD_WRITE)))
+        return HUB_ADP_NONE;
     size_t *idx = malloc(argc * sizeof(*idx));
-    if (!idx) return -1;
-    size_t n = plx_store_keys(argv, argc, idx, argc);
-    long found = -1;
-    for (size_t i = 0; i < n && found < 0; i++) {
-        if (idx[i] >= argc) continue;
-        if ((*owner = hub_adapter_owner(h, argv[idx[i]]))) found = (long)idx[i];
+    if (!idx) return HUB_ADP_NONE;
+    size_t n = plx_store_keys(argv, argc, idx, argc), found = argc;
+    for (size_t i = 0; i < n && found == argc; i++)
+        if (idx[i] < argc && (*owner = hub_adapter_owner(h, argv[idx[i]]))) found = idx[i];
+    int cls = HUB_ADP_NONE;
+    if (found < argc) {
+        *ki = found;
+        cls = HUB_ADP_FORWARD;
+        if (flags & PLX_CMD_WRITE) cls = HUB_ADP_READ_ONLY; /* ADP-3 rule 1 */
+        for (size_t i = 0; i < n && cls == HUB_ADP_FORWARD; i++)
+            if (idx[i] < argc && !same(argv[idx[i]], argv[found])) cls = HUB_ADP_MULTI; /* rule 2 */
     }
     free(idx);
-    return found;
+    return cls;
 }
 
 int hub_adapter_blocked(const plx_hub *h, int flags, const plx_bytes *argv, size_t argc,
                         const char **msg) {
     hub_conn *owner = NULL;
-    if (!(flags & (PLX_CMD_READ | PLX_CMD_WRITE)) || adapted_key(h, argv, argc, &owner) < 0)
-        return 0;
-    if (flags & PLX_CMD_WRITE) {
+    size_t ki;
+    switch (hub_adapter_class(h, flags, argv, argc, &owner, &ki)) {
+    case HUB_ADP_READ_ONLY:
         *msg = NULL;
         return PLX_E_READ_ONLY;
+    case HUB_ADP_MULTI:
+        *msg = MULTI_KEY_TEXT;
+        return PLX_E_COMMAND_ERROR;
+    case HUB_ADP_FORWARD:
+        *msg = PIPELINE_READ_TEXT;
+        return PLX_E_COMMAND_ERROR;
+    default:
+        return 0;
     }
-    *msg = PIPELINE_READ_TEXT;
-    return PLX_E_COMMAND_ERROR;
 }
 
 int hub_read_send(plx_hub *h, hub_call *k, hub_conn *owner, const cJSON *argv, size_t ki,
@@ -137,11 +154,15 @@ int hub_read_send(plx_hub *h, hub_call *k, hub_conn *owner, const cJSON *argv, s
 int hub_adapter_route(plx_hub *h, hub_conn *c, uint64_t rid, int flags, const plx_msg *m,
                       const plx_bytes *argv, size_t argc, uint64_t now) {
     hub_conn *owner = NULL;
-    if (!(flags & (PLX_CMD_READ | PLX_CMD_WRITE))) return 0;
-    long ki = adapted_key(h, argv, argc, &owner);
-    if (ki < 0) return 0;
-    if (flags & PLX_CMD_WRITE) {
+    size_t ki = 0;
+    switch (hub_adapter_class(h, flags, argv, argc, &owner, &ki)) {
+    case HUB_ADP_NONE:
+        return 0;
+    case HUB_ADP_READ_ONLY:
         hub_reply_error(h, c, rid, PLX_E_READ_ONLY, NULL, NULL);
+        return 1;
+    case HUB_ADP_MULTI:
+        hub_reply_error(h, c, rid, PLX_E_COMMAND_ERROR, MULTI_KEY_TEXT, NULL);
         return 1;
     }
     if (!hub_pending_room(h, c, rid)) return 1;
@@ -151,8 +172,8 @@ int hub_adapter_route(plx_hub *h, hub_conn *c, uint64_t rid, int flags, const pl
         hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
         return 1;
     }
-    if (hub_read_send(h, k, owner, cJSON_GetObjectItemCaseSensitive(m->json, "argv"), (size_t)ki,
-                      m->att, m->natt, timeout) != 0)
+    if (hub_read_send(h, k, owner, cJSON_GetObjectItemCaseSensitive(m->json, "argv"), ki, m->att,
+                      m->natt, timeout) != 0)
         hub_call_fail(h, k, PLX_E_LIMIT_REACHED);
     return 1;
 }

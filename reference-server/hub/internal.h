@@ -429,6 +429,13 @@ void hub_on_adapt(plx_hub *h, hub_conn *c, const plx_msg *m);
 void hub_on_unadapt(plx_hub *h, hub_conn *c, const plx_msg *m);
 /* The owner of key, or NULL. */
 hub_conn *hub_adapter_owner(const plx_hub *h, plx_bytes key);
+/* How a command stands towards adapted keys (ADP-3). */
+enum { HUB_ADP_NONE = 0, HUB_ADP_FORWARD, HUB_ADP_READ_ONLY, HUB_ADP_MULTI };
+/* Classifies a checked command (flags from plx_store_check): NONE (names no adapted key),
+ * READ_ONLY (a write naming one), MULTI (a read naming one and other keys) or FORWARD (a
+ * read naming only that key, with *owner and *ki its argv index). */
+int hub_adapter_class(const plx_hub *h, int flags, const plx_bytes *argv, size_t argc,
+                      hub_conn **owner, size_t *ki);
 /* Checks a command against adapted keys. Returns 0 when it may run locally, 1 when it was
  * forwarded to an owner as read (or answered with an error), with *key_i the argv index. */
 int hub_adapter_route(plx_hub *h, hub_conn *c, uint64_t rid, int flags, const plx_msg *m,

@@ -150,6 +150,38 @@ static void adapter_timeout(void **state) {
     th_free(t);
 }
 
+/* A cmd on c answered with an error: checks name and message. */
+static void cmd_err(th *t, plx_conn_id c, const char *argv, const char *name, const char *msg) {
+    th_sendf(t, c, "{\"t\":\"cmd\",\"id\":50,\"argv\":%s}", argv);
+    th_sent *r = th_take(t, c, "reply");
+    assert_non_null(r);
+    assert_string_equal(th_str(th_get(r->json, "error"), "name"), name);
+    if (msg) assert_string_equal(th_str(th_get(r->json, "error"), "message"), msg);
+    th_sent_free(r);
+}
+
+static void multi_key_reads(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id o = th_client(t, "owner", NULL), c = th_client(t, "c", NULL);
+    adapt(t, o, "k");
+    /* ADP-3 rule 2: a read naming the adapted key and other keys is refused, not forwarded. */
+    const char *text = "ERR adapted key in a multi-key command";
+    cmd_err(t, c, "[\"MGET\",\"k\",\"x\"]", "COMMAND_ERROR", text);
+    cmd_err(t, c, "[\"EXISTS\",\"x\",\"k\"]", "COMMAND_ERROR", text);
+    cmd_err(t, c, "[\"SINTER\",\"k\",\"x\"]", "COMMAND_ERROR", text);
+    assert_int_equal(th_count(t, o, "read"), 0);
+    /* Rule 1 wins for writes naming other keys too. */
+    cmd_err(t, c, "[\"MSET\",\"x\",\"1\",\"k\",\"2\"]", "READ_ONLY", NULL);
+    /* Rule 3: the adapted key named several times and nothing else is forwarded. */
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":51,\"argv\":[\"MGET\",\"k\",\"k\"]}");
+    th_sent *rd = th_take(t, o, "read");
+    assert_non_null(rd);
+    assert_string_equal(th_str(rd->json, "key"), "k");
+    th_sent_free(rd);
+    th_free(t);
+}
+
 static void adapter_limit(void **state) {
     (void)state;
     plx_hub_config cfg = {.max_adapters = 1, .gzip = 1};
@@ -163,10 +195,9 @@ static void adapter_limit(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(read_forwarded),
-        cmocka_unit_test(owner_leaves),
-        cmocka_unit_test(adapter_timeout),
-        cmocka_unit_test(adapter_limit),
+        cmocka_unit_test(read_forwarded),  cmocka_unit_test(owner_leaves),
+        cmocka_unit_test(adapter_timeout), cmocka_unit_test(adapter_limit),
+        cmocka_unit_test(multi_key_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
