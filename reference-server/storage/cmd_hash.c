@@ -170,14 +170,9 @@ void plx_cmd_hincrby(plx_ctx *c) {
         plx_add_err(c, "ERR hash value is not an integer");
         return;
     }
-    if ((incr < 0 && v < 0 && incr < LLONG_MIN - v) ||
-        (incr > 0 && v > 0 && incr > LLONG_MAX - v)) {
-        plx_add_err(c, "ERR increment or decrement would overflow");
-        return;
-    }
-    v += incr;
     char buf[32];
-    size_t n = plx_ll2str(buf, v);
+    size_t n;
+    if (!plx_incr_text(c, &v, incr, buf, &n)) return;
     if (hash_set(o->u.hash, &c->argv[2], (const uint8_t *)buf, n) < 0) {
         plx_db_delete_if_empty(c, &c->argv[1], o);
         return;

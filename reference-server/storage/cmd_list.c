@@ -11,6 +11,29 @@ static int str_eq(const plx_str *s, const plx_bytes *b) {
     return s->len == b->len && (b->len == 0 || memcmp(s->data, b->data, b->len) == 0);
 }
 
+/* The list at argv[1], or NULL after replying: WRONGTYPE for another type, `missing` (owned)
+ * when the key is absent (Redis's lookupKey...OrReply). */
+static plx_list *list_or_reply(plx_ctx *c, plx_reply *missing) {
+    int wrong;
+    plx_obj *o = plx_db_lookup_type(c, &c->argv[1], PLX_T_LIST, &wrong);
+    if (o) {
+        plx_reply_free(missing);
+        return o->u.list;
+    }
+    if (wrong)
+        plx_reply_free(missing);
+    else
+        plx_add_reply(c, missing);
+    return NULL;
+}
+
+/* Deletes the key when its list became empty, and notifies the change. */
+static void list_changed(plx_ctx *c) {
+    plx_obj *o = plx_dict_find(c->s->keys, c->argv[1].data, c->argv[1].len)->val;
+    plx_db_delete_if_empty(c, &c->argv[1], o);
+    plx_notify(c, &c->argv[1]);
+}
+
 /* Normalizes a Redis index (negative counts from the end); -1 when out of range. */
 static long long list_index(long long idx, size_t len) {
     if (idx < 0) idx += (long long)len;
@@ -95,48 +118,35 @@ void plx_cmd_rpop(plx_ctx *c) {
 }
 
 void plx_cmd_llen(plx_ctx *c) {
-    int wrong;
-    plx_obj *o = plx_db_lookup_type(c, &c->argv[1], PLX_T_LIST, &wrong);
-    if (!wrong) plx_add_int(c, o ? (long long)o->u.list->len : 0);
+    plx_list *l = list_or_reply(c, plx_reply_int(0));
+    if (l) plx_add_int(c, (long long)l->len);
 }
 
 void plx_cmd_lindex(plx_ctx *c) {
-    int wrong;
-    plx_obj *o = plx_db_lookup_type(c, &c->argv[1], PLX_T_LIST, &wrong);
-    if (wrong) return;
-    if (!o) {
-        plx_add_nil(c);
-        return;
-    }
+    plx_list *l = list_or_reply(c, plx_reply_nil());
     long long idx;
-    if (!plx_arg_ll(c, 2, &idx)) return;
-    idx = list_index(idx, o->u.list->len);
+    if (!l || !plx_arg_ll(c, 2, &idx)) return;
+    idx = list_index(idx, l->len);
     if (idx < 0) {
         plx_add_nil(c);
         return;
     }
-    plx_str *item = plx_list_get(o->u.list, (size_t)idx);
+    plx_str *item = plx_list_get(l, (size_t)idx);
     plx_add_bulk(c, item->data, item->len);
 }
 
 void plx_cmd_lset(plx_ctx *c) {
-    int wrong;
-    plx_obj *o = plx_db_lookup_type(c, &c->argv[1], PLX_T_LIST, &wrong);
-    if (wrong) return;
-    if (!o) {
-        plx_add_err(c, "ERR no such key");
-        return;
-    }
+    plx_list *l = list_or_reply(c, plx_reply_error(PLX_E_COMMAND_ERROR, "ERR no such key"));
     long long idx;
-    if (!plx_arg_ll(c, 2, &idx)) return;
-    idx = list_index(idx, o->u.list->len);
+    if (!l || !plx_arg_ll(c, 2, &idx)) return;
+    idx = list_index(idx, l->len);
     if (idx < 0) {
         plx_add_err(c, "ERR index out of range");
         return;
     }
     plx_str *item = plx_str_new(c->argv[3].data, c->argv[3].len);
     if (!item) return;
-    plx_list_set(o->u.list, (size_t)idx, item);
+    plx_list_set(l, (size_t)idx, item);
     plx_notify(c, &c->argv[1]);
     plx_add_ok(c);
 }
@@ -155,16 +165,15 @@ static int clamp_range(long long *start, long long *end, size_t len) {
 void plx_cmd_lrange(plx_ctx *c) {
     long long start, end;
     if (!plx_arg_ll(c, 2, &start) || !plx_arg_ll(c, 3, &end)) return;
-    int wrong;
-    plx_obj *o = plx_db_lookup_type(c, &c->argv[1], PLX_T_LIST, &wrong);
-    if (wrong) return;
-    if (!o || !clamp_range(&start, &end, o->u.list->len)) {
+    plx_list *l = list_or_reply(c, plx_reply_array(0));
+    if (!l) return;
+    if (!clamp_range(&start, &end, l->len)) {
         plx_add_reply(c, plx_reply_array(0));
         return;
     }
     plx_reply *a = plx_reply_array((size_t)(end - start + 1));
     for (long long i = start; i <= end; i++) {
-        plx_str *item = plx_list_get(o->u.list, (size_t)i);
+        plx_str *item = plx_list_get(l, (size_t)i);
         plx_reply_push(a, plx_reply_bulk(item->data, item->len));
     }
     plx_add_reply(c, a);
@@ -173,14 +182,8 @@ void plx_cmd_lrange(plx_ctx *c) {
 void plx_cmd_ltrim(plx_ctx *c) {
     long long start, end;
     if (!plx_arg_ll(c, 2, &start) || !plx_arg_ll(c, 3, &end)) return;
-    int wrong;
-    plx_obj *o = plx_db_lookup_type(c, &c->argv[1], PLX_T_LIST, &wrong);
-    if (wrong) return;
-    if (!o) {
-        plx_add_ok(c);
-        return;
-    }
-    plx_list *l = o->u.list;
+    plx_list *l = list_or_reply(c, plx_reply_status("OK"));
+    if (!l) return;
     size_t len = l->len, ltrim, rtrim;
     if (!clamp_range(&start, &end, len)) {
         ltrim = 0;
@@ -193,29 +196,17 @@ void plx_cmd_ltrim(plx_ctx *c) {
         plx_str_free(plx_list_remove(l, l->len - 1));
     for (size_t i = 0; i < ltrim; i++)
         plx_str_free(plx_list_remove(l, 0));
-    if (ltrim + rtrim) {
-        plx_db_delete_if_empty(c, &c->argv[1], o);
-        plx_notify(c, &c->argv[1]);
-    }
+    if (ltrim + rtrim) list_changed(c);
     plx_add_ok(c);
 }
 
 void plx_cmd_lrem(plx_ctx *c) {
     long long count;
     if (!plx_arg_ll(c, 2, &count)) return;
-    int wrong;
-    plx_obj *o = plx_db_lookup_type(c, &c->argv[1], PLX_T_LIST, &wrong);
-    if (wrong) return;
-    if (!o) {
-        plx_add_int(c, 0);
-        return;
-    }
-    plx_list *l = o->u.list;
+    plx_list *l = list_or_reply(c, plx_reply_int(0));
+    if (!l) return;
     size_t removed = plx_list_rem(l, c->argv[3].data, c->argv[3].len, count);
-    if (removed) {
-        plx_db_delete_if_empty(c, &c->argv[1], o);
-        plx_notify(c, &c->argv[1]);
-    }
+    if (removed) list_changed(c);
     plx_add_int(c, (long long)removed);
 }
 
@@ -229,14 +220,8 @@ void plx_cmd_linsert(plx_ctx *c) {
         plx_add_syntax_err(c);
         return;
     }
-    int wrong;
-    plx_obj *o = plx_db_lookup_type(c, &c->argv[1], PLX_T_LIST, &wrong);
-    if (wrong) return;
-    if (!o) {
-        plx_add_int(c, 0);
-        return;
-    }
-    plx_list *l = o->u.list;
+    plx_list *l = list_or_reply(c, plx_reply_int(0));
+    if (!l) return;
     for (size_t i = 0; i < l->len; i++) {
         if (!str_eq(plx_list_get(l, i), &c->argv[3])) continue;
         plx_str *item = plx_str_new(c->argv[4].data, c->argv[4].len);

@@ -120,14 +120,9 @@ static void incr_generic(plx_ctx *c, long long incr) {
         plx_add_err(c, plx_err_not_int);
         return;
     }
-    if ((incr < 0 && v < 0 && incr < LLONG_MIN - v) ||
-        (incr > 0 && v > 0 && incr > LLONG_MAX - v)) {
-        plx_add_err(c, "ERR increment or decrement would overflow");
-        return;
-    }
-    v += incr;
     char buf[32];
-    size_t n = plx_ll2str(buf, v);
+    size_t n;
+    if (!plx_incr_text(c, &v, incr, buf, &n)) return;
     if (set_string(c, key, (const uint8_t *)buf, n, 1) != 0) {
         plx_add_reply(c, NULL);
         return;

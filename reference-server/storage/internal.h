@@ -173,6 +173,9 @@ int plx_str2d(const uint8_t *p, size_t len, double *v);
 size_t plx_ll2str(char *buf, long long v);
 /* A score's text as Redis 7.0 replies it ("%.17g", "inf", "-inf"). buf at least 32 bytes. */
 size_t plx_d2str(char *buf, size_t cap, double v);
+/* Adds incr to *v and writes the decimal text of the sum to buf (*len bytes), for INCR and
+ * HINCRBY. On overflow sets Redis's reply and returns 0, else 1. */
+int plx_incr_text(plx_ctx *c, long long *v, long long incr, char buf[32], size_t *len);
 /* Case-insensitive compare of an argument with a lower-case C string. */
 int plx_arg_is(const plx_bytes *a, const char *lower);
 /* Parses argv[i] as a long long; on failure sets the "not an integer" reply and returns 0. */

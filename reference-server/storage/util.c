@@ -93,3 +93,14 @@ int plx_arg_count(plx_ctx *c, size_t i, long long *v) {
     plx_add_err(c, "ERR value is out of range, must be positive");
     return 0;
 }
+
+int plx_incr_text(plx_ctx *c, long long *v, long long incr, char buf[32], size_t *len) {
+    if ((incr < 0 && *v < 0 && incr < LLONG_MIN - *v) ||
+        (incr > 0 && *v > 0 && incr > LLONG_MAX - *v)) {
+        plx_add_err(c, "ERR increment or decrement would overflow");
+        return 0;
+    }
+    *v += incr;
+    *len = plx_ll2str(buf, *v);
+    return 1;
+}

@@ -197,4 +197,18 @@ static inline plx_reply *t_runb(plx_store *s, uint64_t now, size_t argc, const p
 #define T_B(lit)                                                                                   \
     { (const uint8_t *)(lit), sizeof(lit) - 1 }
 
+/* The per-test fixture of the command tests: a fresh store `s` recording into `notes`. */
+#define T_STORE_FIXTURE                                                                            \
+    static plx_store *s;                                                                           \
+    static t_notes notes;                                                                          \
+    static int setup(void **state) {                                                               \
+        memset(&notes, 0, sizeof(notes));                                                          \
+        s = plx_store_new(NULL, t_notify, &notes);                                                 \
+        return s ? 0 : -1;                                                                         \
+    }                                                                                              \
+    static int teardown(void **state) {                                                            \
+        plx_store_free(s);                                                                         \
+        return 0;                                                                                  \
+    }
+
 #endif

@@ -5,19 +5,7 @@
  */
 #include "helpers.h"
 
-static plx_store *s;
-static t_notes notes;
-
-static int setup(void **state) {
-    memset(&notes, 0, sizeof(notes));
-    s = plx_store_new(NULL, t_notify, &notes);
-    return s ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    plx_store_free(s);
-    return 0;
-}
+T_STORE_FIXTURE
 
 static void test_del_exists_type(void **state) {
     t_ok(s, 1, "MSET a 1 b 2 c 3");

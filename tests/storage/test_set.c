@@ -4,19 +4,7 @@
  */
 #include "helpers.h"
 
-static plx_store *s;
-static t_notes notes;
-
-static int setup(void **state) {
-    memset(&notes, 0, sizeof(notes));
-    s = plx_store_new(NULL, t_notify, &notes);
-    return s ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    plx_store_free(s);
-    return 0;
-}
+T_STORE_FIXTURE
 
 static void test_basic(void **state) {
     t_int(s, 1, "SADD s a b c", 3);

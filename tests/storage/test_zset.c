@@ -5,19 +5,7 @@
  */
 #include "helpers.h"
 
-static plx_store *s;
-static t_notes notes;
-
-static int setup(void **state) {
-    memset(&notes, 0, sizeof(notes));
-    s = plx_store_new(NULL, t_notify, &notes);
-    return s ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    plx_store_free(s);
-    return 0;
-}
+T_STORE_FIXTURE
 
 static void test_zadd_options(void **state) {
     t_int(s, 1, "ZADD z 1 a 2 b 3 c", 3);
