@@ -10,9 +10,6 @@
 
 #include "internal.h"
 
-#define PIPELINE_READ_TEXT "ERR reads of adapted keys are not allowed in a pipeline"
-#define MULTI_KEY_TEXT     "ERR adapted key in a multi-key command"
-
 hub_conn *hub_adapter_owner(const plx_hub *h, plx_bytes key) {
     return hub_map_get(&h->adapters, key.data, key.len);
 }
@@ -111,25 +108,6 @@ int hub_adapter_class(const plx_hub *h, int flags, const plx_bytes *argv, size_t
     return cls;
 }
 
-int hub_adapter_blocked(const plx_hub *h, int flags, const plx_bytes *argv, size_t argc,
-                        const char **msg) {
-    hub_conn *owner = NULL;
-    size_t ki;
-    switch (hub_adapter_class(h, flags, argv, argc, &owner, &ki)) {
-    case HUB_ADP_READ_ONLY:
-        *msg = NULL;
-        return PLX_E_READ_ONLY;
-    case HUB_ADP_MULTI:
-        *msg = MULTI_KEY_TEXT;
-        return PLX_E_COMMAND_ERROR;
-    case HUB_ADP_FORWARD:
-        *msg = PIPELINE_READ_TEXT;
-        return PLX_E_COMMAND_ERROR;
-    default:
-        return 0;
-    }
-}
-
 int hub_read_send(plx_hub *h, hub_call *k, hub_conn *owner, const cJSON *argv, size_t ki,
                   const plx_bytes *att, size_t natt, uint32_t timeout) {
     int err = PLX_E_NOMEM;
@@ -162,7 +140,7 @@ int hub_adapter_route(plx_hub *h, hub_conn *c, uint64_t rid, int flags, const pl
         hub_reply_error(h, c, rid, PLX_E_READ_ONLY, NULL, NULL);
         return 1;
     case HUB_ADP_MULTI:
-        hub_reply_error(h, c, rid, PLX_E_COMMAND_ERROR, MULTI_KEY_TEXT, NULL);
+        hub_reply_error(h, c, rid, PLX_E_COMMAND_ERROR, HUB_MULTI_KEY_TEXT, NULL);
         return 1;
     }
     if (!hub_pending_room(h, c, rid)) return 1;

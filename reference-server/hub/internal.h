@@ -430,6 +430,7 @@ void hub_on_unadapt(plx_hub *h, hub_conn *c, const plx_msg *m);
 /* The owner of key, or NULL. */
 hub_conn *hub_adapter_owner(const plx_hub *h, plx_bytes key);
 /* How a command stands towards adapted keys (ADP-3). */
+#define HUB_MULTI_KEY_TEXT "ERR adapted key in a multi-key command"
 enum { HUB_ADP_NONE = 0, HUB_ADP_FORWARD, HUB_ADP_READ_ONLY, HUB_ADP_MULTI };
 /* Classifies a checked command (flags from plx_store_check): NONE (names no adapted key),
  * READ_ONLY (a write naming one), MULTI (a read naming one and other keys) or FORWARD (a
@@ -444,9 +445,6 @@ int hub_adapter_route(plx_hub *h, hub_conn *c, uint64_t rid, int flags, const pl
  * argv's references index. 0, or an error when it could not go (too large: LIMIT_REACHED). */
 int hub_read_send(plx_hub *h, hub_call *k, hub_conn *owner, const cJSON *argv, size_t ki,
                   const plx_bytes *att, size_t natt, uint32_t timeout);
-/* Same check inside a pipeline: 0 to run, else the PLX_E_* code for the entry and *msg. */
-int hub_adapter_blocked(const plx_hub *h, int flags, const plx_bytes *argv, size_t argc,
-                        const char **msg);
 void hub_adapters_release(plx_hub *h, hub_conn *c);
 
 #endif

@@ -11,7 +11,8 @@
 
 #include "internal.h"
 
-#define EXECABORT_TEXT "EXECABORT Transaction discarded because of previous errors."
+#define EXECABORT_TEXT      "EXECABORT Transaction discarded because of previous errors."
+#define ATOMIC_ADAPTED_TEXT "ERR adapted key in an atomic pipeline"
 
 int hub_argv_spans(const cJSON *v, const plx_bytes *in, size_t nin, plx_bytes **argv,
                    size_t *argc) {
@@ -151,10 +152,14 @@ void hub_on_cmd(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
 }
 
 typedef struct pipe_cmd {
+    const cJSON *json; /* the argv as sent (forwarded in a read) */
     plx_bytes *argv;
     size_t argc;
     int flags;      /* from plx_store_check, or the check's error code */
     plx_reply *err; /* the check's error reply */
+    int cls;        /* HUB_ADP_* of the command */
+    hub_conn *owner;
+    size_t ki;
 } pipe_cmd;
 
 static void pipe_free(pipe_cmd *p, size_t n) {
@@ -165,27 +170,24 @@ static void pipe_free(pipe_cmd *p, size_t n) {
     free(p);
 }
 
-/* {"error": {code, name, message}} for a pipeline entry. */
-static cJSON *entry_error(int code, const char *message) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *e = hub_error_obj(code, message, NULL);
-    if (!o || !e) {
-        cJSON_Delete(o);
-        cJSON_Delete(e);
-        return NULL;
+/* The error a command is refused with before it runs (check or adapter), 0 if none; *msg is
+ * the text (NULL: the registry's). In an atomic pipeline every adapted key is refused. */
+static int pipe_refusal(const pipe_cmd *p, int atomic, const char **msg) {
+    *msg = NULL;
+    if (p->flags < 0) {
+        *msg = p->err && p->err->str ? p->err->str : NULL;
+        return p->flags;
     }
-    cJSON_AddItemToObject(o, "error", e);
-    return o;
+    if (p->cls == HUB_ADP_READ_ONLY) return PLX_E_READ_ONLY;
+    if (p->cls == HUB_ADP_NONE || (p->cls == HUB_ADP_FORWARD && !atomic)) return 0;
+    *msg = atomic ? ATOMIC_ADAPTED_TEXT : HUB_MULTI_KEY_TEXT;
+    return PLX_E_COMMAND_ERROR;
 }
 
-/* One entry: {"result": v} or {"error": e}. */
-static cJSON *pipe_entry(plx_hub *h, hub_conn *c, const pipe_cmd *p, hub_att *att, uint64_t now) {
-    if (p->flags < 0) return entry_error(p->flags, p->err && p->err->str ? p->err->str : NULL);
-    const char *msg = NULL;
-    int blocked = hub_adapter_blocked(h, p->flags, p->argv, p->argc, &msg);
-    if (blocked) return entry_error(blocked, msg);
+/* Runs one command locally: {"result": v} or {"error": e}, attachments into att. */
+static cJSON *pipe_run(plx_hub *h, hub_conn *c, const pipe_cmd *p, hub_att *att, uint64_t now) {
     plx_reply *r = exec_as(h, c, p->argv, p->argc, now);
-    if (!r) return entry_error(PLX_E_INTERNAL, "out of memory");
+    if (!r) return NULL;
     cJSON *o;
     if (r->type == PLX_REPLY_ERROR) {
         o = cJSON_CreateObject();
@@ -194,7 +196,7 @@ static cJSON *pipe_entry(plx_hub *h, hub_conn *c, const pipe_cmd *p, hub_att *at
         int err;
         cJSON *v = hub_reply_json(r, att, &err);
         if (!v)
-            o = entry_error(err == PLX_E_LIMIT_REACHED ? err : PLX_E_INTERNAL, NULL);
+            o = hub_entry_error(err == PLX_E_LIMIT_REACHED ? err : PLX_E_INTERNAL, NULL);
         else if ((o = cJSON_CreateObject()))
             cJSON_AddItemToObject(o, "result", v);
         else
@@ -202,6 +204,40 @@ static cJSON *pipe_entry(plx_hub *h, hub_conn *c, const pipe_cmd *p, hub_att *at
     }
     plx_reply_free(r);
     return o;
+}
+
+/* Forwards command i to its key's owner as a part of a (PIPE-3). */
+static void pipe_forward(plx_hub *h, hub_conn *c, hub_agg *a, size_t i, const pipe_cmd *p,
+                         const plx_msg *m, uint64_t now) {
+    uint32_t timeout = h->cfg.call_timeout_ms;
+    hub_call *k = hub_call_start(h, HUB_PART, c, a->rid, p->owner, now + timeout);
+    if (!k) {
+        hub_agg_fill(a, i, NULL);
+        return;
+    }
+    a->remaining++;
+    k->agg = a;
+    k->slot = i;
+    if (hub_read_send(h, k, p->owner, p->json, p->ki, m->att, m->natt, timeout) != 0)
+        hub_call_fail(h, k, PLX_E_LIMIT_REACHED);
+}
+
+/* EXEC_ABORTED for the first command of an atomic pipeline refused before running (PIPE-4).
+ * 1 when answered so. */
+static int atomic_abort(plx_hub *h, hub_conn *c, uint64_t rid, const pipe_cmd *p, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const char *msg;
+        int code = pipe_refusal(&p[i], 1, &msg);
+        if (!code) continue;
+        cJSON *detail = cJSON_CreateObject();
+        if (detail) {
+            cJSON_AddNumberToObject(detail, "index", (double)i);
+            cJSON_AddItemToObject(detail, "error", hub_error_obj(code, msg, NULL));
+        }
+        hub_reply_error(h, c, rid, PLX_E_EXEC_ABORTED, EXECABORT_TEXT, detail);
+        return 1;
+    }
+    return 0;
 }
 
 void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
@@ -222,7 +258,7 @@ void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
         return;
     }
-    size_t i = 0;
+    size_t i = 0, forwards = 0;
     for (const cJSON *e = cmds->child; e; e = e->next, i++) {
         int rc = hub_argv_spans(e, m->att, m->natt, &p[i].argv, &p[i].argc);
         if (rc) {
@@ -230,37 +266,38 @@ void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
             hub_reply_error(h, c, rid, rc == PLX_E_NOMEM ? PLX_E_INTERNAL : rc, "cmds", NULL);
             return;
         }
+        p[i].json = e;
         p[i].flags = plx_store_check(p[i].argv, p[i].argc, &p[i].err);
+        if (p[i].flags > 0)
+            p[i].cls =
+                hub_adapter_class(h, p[i].flags, p[i].argv, p[i].argc, &p[i].owner, &p[i].ki);
+        forwards += p[i].cls == HUB_ADP_FORWARD;
     }
     int atomic = hub_get_bool(m->json, "atomic");
-    for (i = 0; atomic && i < (size_t)n; i++) {
-        if (p[i].flags >= 0) continue;
-        cJSON *detail = cJSON_CreateObject();
-        if (detail) {
-            cJSON_AddNumberToObject(detail, "index", (double)i);
-            cJSON_AddItemToObject(
-                detail, "error",
-                hub_error_obj(p[i].flags, p[i].err && p[i].err->str ? p[i].err->str : NULL, NULL));
-        }
-        hub_reply_error(h, c, rid, PLX_E_EXEC_ABORTED, EXECABORT_TEXT, detail);
+    hub_agg *a = NULL;
+    if ((atomic && atomic_abort(h, c, rid, p, (size_t)n)) ||
+        (!atomic && forwards && !hub_pending_room(h, c, rid))) {
         pipe_free(p, (size_t)n);
         return;
     }
-    cJSON *arr = cJSON_CreateArray();
-    hub_att att = {.owned = 1}; /* each entry's store reply is freed before the answer */
-    for (i = 0; arr && i < (size_t)n; i++) {
-        cJSON *entry = pipe_entry(h, c, &p[i], &att, now);
-        if (!entry) {
-            cJSON_Delete(arr);
-            arr = NULL;
-            break;
-        }
-        cJSON_AddItemToArray(arr, entry);
-    }
-    if (arr)
-        hub_reply(h, c, rid, arr, &att);
-    else
+    if (!(a = hub_agg_new(h, c, rid, 1, (size_t)n))) {
+        pipe_free(p, (size_t)n);
         hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
-    hub_att_clear(&att);
+        return;
+    }
+    a->remaining = 1; /* held while the commands run */
+    for (i = 0; i < (size_t)n; i++) {
+        const char *msg;
+        int code = pipe_refusal(&p[i], 0, &msg);
+        if (code)
+            hub_agg_fill(a, i, hub_entry_error(code, msg));
+        else if (p[i].cls == HUB_ADP_FORWARD)
+            pipe_forward(h, c, a, i, &p[i], m, now);
+        else
+            hub_agg_fill(a, i, pipe_run(h, c, &p[i], &a->slots[i].att, now));
+    }
     pipe_free(p, (size_t)n);
+    /* PIPE-6: a pipeline waiting for owners keeps its changes until its reply. */
+    if (a->remaining > 1) hub_notes_move(&a->notes, &h->notes);
+    hub_agg_release(h, a);
 }

@@ -83,16 +83,136 @@ static void read_forwarded(void **state) {
     th_err(t, c, 6, "READ_ONLY");
     th_send(t, c, "{\"t\":\"cmd\",\"id\":7,\"argv\":[\"SET\",\"other\",\"x\"]}");
     th_sent_free(th_ok(t, c, 7));
-    /* In a pipeline: per-entry errors, the rest runs. */
+    th_free(t);
+}
+
+/* Answers the read o got with result (JSON text) and att; returns the read's argv text. */
+static void answer_read(th *t, plx_conn_id o, const char *result, const plx_bytes *att,
+                        size_t natt) {
+    th_sent *rd = th_take(t, o, "read");
+    assert_non_null(rd);
+    char buf[256];
+    snprintf(buf, sizeof(buf), "{\"t\":\"reply\",\"id\":%llu,%s}",
+             (unsigned long long)th_num(rd->json, "id"), result);
+    th_sent_free(rd);
+    th_send_att(t, o, buf, att, natt);
+}
+
+static void pipeline_reads(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id o = th_client(t, "owner", NULL), c = th_client(t, "c", NULL);
+    adapt(t, o, "data");
+    th_send(t, c, "{\"t\":\"watch\",\"id\":1,\"pattern\":\"*\"}");
+    th_clear(t);
+    /* PIPE-3: reads of the adapted key go to the owner; the reply waits for its answer. */
+    uint8_t b0[2] = {0, 1}, b1[1] = {2};
+    plx_bytes ba[2] = {{b0, 2}, {b1, 1}};
     th_send(t, c,
-            "{\"t\":\"pipeline\",\"id\":8,\"cmds\":[[\"SET\",\"data\",\"1\"],[\"GET\",\"data\"],"
-            "[\"GET\",\"other\"]]}");
-    r = th_ok(t, c, 8);
-    cJSON *res = cJSON_GetObjectItem(r->json, "result");
-    assert_string_equal(th_str(th_get(cJSON_GetArrayItem(res, 0), "error"), "name"), "READ_ONLY");
-    assert_string_equal(th_str(th_get(cJSON_GetArrayItem(res, 1), "error"), "name"),
-                        "COMMAND_ERROR");
-    assert_string_equal(th_str(cJSON_GetArrayItem(res, 2), "result"), "x");
+            "{\"t\":\"pipeline\",\"id\":2,\"cmds\":[[\"SET\",\"data\",\"1\"],[\"GET\",\"data\"],"
+            "[\"SET\",\"other\",\"x\"],[\"MGET\",\"data\",\"other\"],[\"GET\",\"data\"]]}");
+    assert_int_equal(th_count(t, o, "read"), 2);
+    assert_int_equal(th_count(t, c, NULL), 0); /* neither the reply nor the change yet */
+    answer_read(t, o, "\"result\":[{\"$bin\":1},{\"$bin\":0}]", ba, 2);
+    assert_int_equal(th_count(t, c, NULL), 0);
+    answer_read(t, o, "\"error\":{\"code\":903,\"name\":\"WRONGTYPE\",\"message\":\"w\"}", NULL, 0);
+    /* PIPE-6: then the reply, then the change of SET other. */
+    assert_int_equal(th_count(t, c, NULL), 2);
+    assert_string_equal(th_str(t->out[0].json, "t"), "reply");
+    assert_string_equal(th_str(t->out[1].json, "t"), "change");
+    th_sent *r = th_ok(t, c, 2);
+    char *txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(r->json, "result"));
+    assert_string_equal(
+        txt,
+        "[{\"error\":{\"code\":905,\"name\":\"READ_ONLY\",\"message\":\"key is served by an "
+        "adapter and cannot be written\"}},{\"result\":[{\"$bin\":0},{\"$bin\":1}]},{\"result\":{"
+        "\"$status\":\"OK\"}},{\"error\":{\"code\":904,\"name\":\"COMMAND_ERROR\",\"message\":"
+        "\"ERR adapted key in a multi-key command\"}},{\"error\":{\"code\":903,\"name\":"
+        "\"WRONGTYPE\",\"message\":\"w\"}}]");
+    cJSON_free(txt);
+    /* PIPE-2: attachments numbered in the order their references appear. */
+    assert_int_equal(r->natt, 2);
+    assert_memory_equal(r->att[0].data, b1, 1);
+    assert_memory_equal(r->att[1].data, b0, 2);
+    th_sent_free(r);
+    th_clear(t);
+    /* The owner leaving fills its entries with PEER_GONE. */
+    th_send(t, c,
+            "{\"t\":\"pipeline\",\"id\":3,\"cmds\":[[\"GET\",\"data\"],[\"GET\",\"other\"]]}");
+    plx_hub_closed(t->hub, o, t->now);
+    r = th_ok(t, c, 3);
+    assert_string_equal(
+        th_str(th_get(cJSON_GetArrayItem(cJSON_GetObjectItem(r->json, "result"), 0), "error"),
+               "name"),
+        "PEER_GONE");
+    assert_string_equal(
+        th_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r->json, "result"), 1), "result"), "x");
+    th_sent_free(r);
+    th_free(t);
+}
+
+static void pipeline_read_timeout_and_caller_gone(void **state) {
+    (void)state;
+    plx_hub_config cfg = {.call_timeout_ms = 1000, .gzip = 1};
+    th *t = th_new(&cfg);
+    plx_conn_id o = th_client(t, "owner", NULL), c = th_client(t, "c", NULL);
+    plx_conn_id w = th_client(t, "w", NULL);
+    adapt(t, o, "k");
+    th_send(t, w, "{\"t\":\"watch\",\"id\":1,\"pattern\":\"*\"}");
+    th_clear(t);
+    th_send(t, c, "{\"t\":\"pipeline\",\"id\":1,\"cmds\":[[\"GET\",\"k\"],[\"SET\",\"x\",\"1\"]]}");
+    /* The pipeline is one pending request: its id is taken until it is answered. */
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":1,\"argv\":[\"GET\",\"x\"]}");
+    th_errmsg_re(t, c, "DUPLICATE_ID", 1);
+    assert_int_equal(th_count(t, w, "change"), 0);
+    th_tick(t, 1000);
+    th_sent *r = th_ok(t, c, 1);
+    assert_string_equal(
+        th_str(th_get(cJSON_GetArrayItem(cJSON_GetObjectItem(r->json, "result"), 0), "error"),
+               "name"),
+        "CALL_TIMEOUT");
+    th_sent_free(r);
+    assert_int_equal(th_count(t, w, "change"), 1);
+    th_clear(t);
+    /* The caller leaving: no answer, but the changes its commands made still reach w. */
+    th_send(t, c, "{\"t\":\"pipeline\",\"id\":2,\"cmds\":[[\"GET\",\"k\"],[\"SET\",\"x\",\"2\"]]}");
+    assert_int_equal(th_count(t, w, "change"), 0);
+    plx_hub_closed(t->hub, c, t->now);
+    assert_int_equal(th_count(t, w, "change"), 1);
+    answer_read(t, o, "\"result\":1", NULL, 0);
+    assert_int_equal(th_count(t, o, "error"), 0);
+    th_free(t);
+}
+
+static void atomic_pipeline_adapted(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id o = th_client(t, "owner", NULL), c = th_client(t, "c", NULL);
+    adapt(t, o, "k");
+    /* PIPE-4: a write of an adapted key aborts with READ_ONLY, a read with COMMAND_ERROR. */
+    th_send(t, c,
+            "{\"t\":\"pipeline\",\"id\":1,\"atomic\":true,\"cmds\":[[\"SET\",\"x\",\"1\"],"
+            "[\"SET\",\"k\",\"v\"]]}");
+    th_sent *r = th_take(t, c, "reply");
+    char *txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(r->json, "error"));
+    assert_string_equal(txt,
+                        "{\"code\":908,\"name\":\"EXEC_ABORTED\",\"message\":\"EXECABORT "
+                        "Transaction discarded because of previous errors.\",\"detail\":{"
+                        "\"index\":1,\"error\":{\"code\":905,\"name\":\"READ_ONLY\",\"message\":"
+                        "\"key is served by an adapter and cannot be written\"}}}");
+    cJSON_free(txt);
+    th_sent_free(r);
+    th_send(t, c, "{\"t\":\"pipeline\",\"id\":2,\"atomic\":true,\"cmds\":[[\"GET\",\"k\"]]}");
+    r = th_take(t, c, "reply");
+    assert_string_equal(th_str(th_get(r->json, "error"), "name"), "EXEC_ABORTED");
+    assert_string_equal(th_str(th_get(r->json, "error.detail.error"), "message"),
+                        "ERR adapted key in an atomic pipeline");
+    th_sent_free(r);
+    assert_int_equal(th_count(t, o, "read"), 0);
+    /* Nothing ran. */
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":3,\"argv\":[\"EXISTS\",\"x\"]}");
+    r = th_ok(t, c, 3);
+    assert_int_equal(th_num(r->json, "result"), 0);
     th_sent_free(r);
     th_free(t);
 }
@@ -195,9 +315,14 @@ static void adapter_limit(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(read_forwarded),  cmocka_unit_test(owner_leaves),
-        cmocka_unit_test(adapter_timeout), cmocka_unit_test(adapter_limit),
+        cmocka_unit_test(read_forwarded),
+        cmocka_unit_test(owner_leaves),
+        cmocka_unit_test(adapter_timeout),
+        cmocka_unit_test(adapter_limit),
         cmocka_unit_test(multi_key_reads),
+        cmocka_unit_test(pipeline_reads),
+        cmocka_unit_test(pipeline_read_timeout_and_caller_gone),
+        cmocka_unit_test(atomic_pipeline_adapted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
