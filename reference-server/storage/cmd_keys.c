@@ -277,7 +277,7 @@ void plx_cmd_rename(plx_ctx *c) {
     uint64_t ttl = o->expire_ms;
     plx_dict_delete(c->s->keys, src->data, src->len, NULL);
     if (ttl) {
-        plx_dict_delete(c->s->expires, src->data, src->len, NULL);
+        plx_zset_del(c->s->expires, src->data, src->len);
         o->expire_ms = 0;
         plx_db_set_expire(c->s, dst->data, dst->len, o, ttl);
     }
@@ -338,7 +338,6 @@ void plx_cmd_flushall(plx_ctx *c) {
     for (plx_dict_entry *e; (e = plx_dict_iter_next(&it));)
         plx_notify_op(c->s, e->key, e->klen, c->cmd->name);
     plx_dict_clear(c->s->keys, plx_obj_free);
-    plx_dict_clear(c->s->expires, NULL);
-    c->s->expire_cursor = 0;
+    plx_zset_clear(c->s->expires);
     plx_add_ok(c);
 }

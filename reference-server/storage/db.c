@@ -21,13 +21,14 @@ int plx_db_delete(plx_store *s, const uint8_t *key, size_t klen) {
     void *v;
     if (!plx_dict_delete(s->keys, key, klen, &v)) return 0;
     plx_obj *o = v;
-    if (o->expire_ms) plx_dict_delete(s->expires, key, klen, NULL);
+    if (o->expire_ms) plx_zset_del(s->expires, key, klen);
     plx_obj_free(o);
     return 1;
 }
 
 void plx_db_expire_key(plx_store *s, const uint8_t *key, size_t klen) {
-    /* key may point into the entry being freed: notify first, then delete. */
+    /* key may point into the TTL index's own copy, which the delete frees last (after its
+     * final use of key): notify first, then delete. */
     plx_notify_op(s, key, klen, "expired");
     plx_db_delete(s, key, klen);
 }
@@ -66,17 +67,18 @@ int plx_db_set(plx_ctx *c, const plx_bytes *key, plx_obj *o) {
     plx_dict_entry *e = plx_dict_find(c->s->keys, key->data, key->len);
     if (!e) return plx_db_add(c, key, o);
     plx_obj *old = e->val;
-    if (old->expire_ms) plx_dict_delete(c->s->expires, key->data, key->len, NULL);
+    if (old->expire_ms) plx_zset_del(c->s->expires, key->data, key->len);
     plx_obj_free(old);
     e->val = o;
     return 0;
 }
 
 int plx_db_set_expire(plx_store *s, const uint8_t *key, size_t klen, plx_obj *o, uint64_t ms) {
-    if (ms && !o->expire_ms) {
-        if (!plx_dict_add(s->expires, key, klen, NULL, NULL)) return -1;
-    } else if (!ms && o->expire_ms) {
-        plx_dict_delete(s->expires, key, klen, NULL);
+    int added;
+    if (ms) {
+        if (plx_zset_put(s->expires, key, klen, (double)ms, &added) != 0) return -1;
+    } else if (o->expire_ms) {
+        plx_zset_del(s->expires, key, klen);
     }
     o->expire_ms = ms;
     return 0;

@@ -62,8 +62,7 @@ const char *plx_type_name(plx_type t);
 
 struct plx_store {
     plx_dict *keys;    /* key -> plx_obj* */
-    plx_dict *expires; /* keys with a TTL -> NULL (for active expiry) */
-    uint64_t expire_cursor;
+    plx_zset *expires; /* keys with a TTL, ordered by expiry time (score = expire_ms) */
     uint64_t seed[2];
     uint64_t rng;
     size_t max_keys, max_value;

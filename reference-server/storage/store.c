@@ -27,7 +27,7 @@ plx_store *plx_store_new(const plx_store_limits *limits, plx_store_notify_fn not
     s->notify = notify;
     s->ud = ud;
     s->keys = plx_dict_new(s->seed);
-    s->expires = plx_dict_new(s->seed);
+    s->expires = plx_zset_new(s->seed);
     if (!s->keys || !s->expires) {
         plx_store_free(s);
         return NULL;
@@ -38,7 +38,7 @@ plx_store *plx_store_new(const plx_store_limits *limits, plx_store_notify_fn not
 void plx_store_free(plx_store *s) {
     if (!s) return;
     plx_dict_free(s->keys, plx_obj_free);
-    plx_dict_free(s->expires, NULL);
+    plx_zset_free(s->expires);
     free(s);
 }
 
@@ -145,45 +145,22 @@ plx_reply *plx_store_exec(plx_store *s, const plx_bytes *argv, size_t argc, uint
 
 /* ---------------------------------------------------------------- active expiry */
 
-typedef struct expire_batch {
-    const plx_dict_entry **e;
-    size_t n, cap;
-    int nomem;
-} expire_batch;
-
-static void collect(void *ud, const plx_dict_entry *e) {
-    expire_batch *b = ud;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        const plx_dict_entry **ne = realloc(b->e, cap * sizeof(*ne));
-        if (!ne) {
-            b->nomem = 1;
-            return;
-        }
-        b->e = ne;
-        b->cap = cap;
-    }
-    b->e[b->n++] = e;
-}
-
 size_t plx_store_expire(plx_store *s, uint64_t now_ms, size_t max) {
     size_t removed = 0;
-    expire_batch b = {0};
-    /* At most one full pass over the buckets of the TTL index per call. */
-    size_t steps = s->expires->size;
-    while (removed < max && steps-- > 0 && s->expires->used > 0) {
-        b.n = 0;
-        s->expire_cursor = plx_dict_scan(s->expires, s->expire_cursor, collect, &b);
-        for (size_t i = 0; i < b.n && removed < max; i++) {
-            const plx_dict_entry *x = b.e[i];
-            plx_dict_entry *k = plx_dict_find(s->keys, x->key, x->klen);
-            if (k && plx_db_is_expired(k->val, now_ms)) {
-                plx_db_expire_key(s, x->key, x->klen);
-                removed++;
-            }
+    /* The TTL index is ordered by expiry time: take keys from its head while they are due,
+     * O(log n) each, and nothing is visited that is not due. */
+    while (removed < max) {
+        plx_zsl_node *n = s->expires->header->level[0].forward;
+        if (!n || n->score > (double)now_ms) break;
+        plx_dict_entry *k = plx_dict_find(s->keys, n->ele, n->len);
+        if (!k) { /* not reachable: every indexed key exists; drop the stale entry */
+            plx_zset_del(s->expires, n->ele, n->len);
+            continue;
         }
-        if (b.nomem) break;
+        /* Times beyond 2^53 ms compare inexactly as doubles: the key's own time decides. */
+        if (!plx_db_is_expired(k->val, now_ms)) break;
+        plx_db_expire_key(s, n->ele, n->len);
+        removed++;
     }
-    free(b.e);
     return removed;
 }

@@ -78,9 +78,9 @@ size_t plx_store_keys(const plx_bytes *argv, size_t argc, size_t *idx, size_t ma
  * by U+FFFD (STO-11). */
 plx_reply *plx_store_exec(plx_store *s, const plx_bytes *argv, size_t argc, uint64_t now_ms);
 
-/* Active expiry: removes up to max keys whose TTL passed, notifying "expired" for each.
- * Walks the keys that have a TTL from where the previous call stopped, at most once around
- * per call. Returns how many were removed. */
+/* Active expiry: removes up to max keys whose TTL passed, earliest expiry first, notifying
+ * "expired" for each. Keys with a TTL are indexed by expiry time, so a call costs O(log n)
+ * per key removed and visits no key that is not due. Returns how many were removed. */
 size_t plx_store_expire(plx_store *s, uint64_t now_ms, size_t max);
 
 /* Number of keys (expired ones not yet removed included). */

@@ -32,14 +32,26 @@ plx_zset *plx_zset_new(const uint64_t seed[2]) {
     return z;
 }
 
-void plx_zset_free(plx_zset *z) {
-    if (!z) return;
+void plx_zset_clear(plx_zset *z) {
     plx_zsl_node *n = z->header->level[0].forward;
     while (n) {
         plx_zsl_node *next = n->level[0].forward;
         free(n);
         n = next;
     }
+    for (int i = 0; i < PLX_ZSL_MAXLEVEL; i++) {
+        z->header->level[i].forward = NULL;
+        z->header->level[i].span = 0;
+    }
+    z->tail = NULL;
+    z->length = 0;
+    z->level = 1;
+    plx_dict_clear(z->dict, NULL);
+}
+
+void plx_zset_free(plx_zset *z) {
+    if (!z) return;
+    plx_zset_clear(z);
     free(z->header);
     plx_dict_free(z->dict, NULL);
     free(z);

@@ -41,6 +41,8 @@ typedef struct plx_zrange {
 
 plx_zset *plx_zset_new(const uint64_t seed[2]);
 void plx_zset_free(plx_zset *z);
+/* Removes every member. */
+void plx_zset_clear(plx_zset *z);
 /* Adds member with score, or moves it to score if present. *added = 1 when new.
  * 0 or -1 on no memory (the set is unchanged then). */
 int plx_zset_put(plx_zset *z, const uint8_t *m, size_t len, double score, int *added);

@@ -76,6 +76,23 @@ static void test_active_expiry(void **state) {
     assert_int_equal(plx_store_size(s), 1);
 }
 
+static void test_active_expiry_order(void **state) {
+    t_ok(s, 0, "SET k1 v PX 30");
+    t_ok(s, 0, "SET k2 v PX 10");
+    t_ok(s, 0, "SET k3 v PX 20");
+    t_ok(s, 0, "SET k4 v PX 20");
+    t_int(s, 0, "PEXPIRE k4 40", 1); /* a changed TTL moves in the index */
+    notes.n = 0;
+    assert_int_equal(plx_store_expire(s, 25, 10), 2);
+    assert_int_equal(notes.n, 2);
+    assert_string_equal(notes.note[0], "expired k2"); /* earliest first */
+    assert_string_equal(notes.note[1], "expired k3");
+    t_int(s, 0, "PERSIST k1", 1); /* no longer indexed */
+    assert_int_equal(plx_store_expire(s, 1000, 10), 1);
+    assert_string_equal(notes.note[3], "expired k4"); /* after "persist k1" */
+    t_bulk(s, 1000, "GET k1", "v");
+}
+
 static void test_ttl_kept_moved_cleared(void **state) {
     /* Kept by in-place changes. */
     t_ok(s, 0, "SET s v EX 100");
@@ -118,6 +135,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_lazy_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lazy_expiry_every_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_active_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_active_expiry_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ttl_kept_moved_cleared, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
