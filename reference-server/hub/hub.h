@@ -19,6 +19,10 @@
 
 typedef uint64_t plx_conn_id; /* never 0; never reused within one hub */
 
+/* plx_hub_config.ping_interval_ms value that switches the server's pings off (LIM-1: the
+ * operator's "0"; 0 in the struct means the default, like every other member). */
+#define PLX_HUB_PING_OFF UINT32_MAX
+
 typedef struct plx_hub_config {
     const char *secret;       /* NULL or "": no auth; compared in constant time */
     const char *override_key; /* NULL: name takeover disabled */
@@ -28,7 +32,7 @@ typedef struct plx_hub_config {
     uint32_t gzip_threshold;
     int gzip;                     /* 1: offer gzip */
     uint32_t hello_timeout_ms;    /* 0: 10000 */
-    uint32_t ping_interval_ms;    /* 0: 20000 */
+    uint32_t ping_interval_ms;    /* 0: 20000; PLX_HUB_PING_OFF: no pings (welcome says 0) */
     uint32_t missed_pongs;        /* 0: 2; dropped after this many unanswered pings */
     uint32_t call_timeout_ms;     /* default call timeout; 0: 30000 */
     uint32_t max_call_timeout_ms; /* 0: 300000 */

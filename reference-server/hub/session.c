@@ -88,7 +88,9 @@ static void send_welcome(plx_hub *h, hub_conn *c) {
     cJSON_AddNumberToObject(w, "max_message", c->limits.max_message);
     cJSON_AddBoolToObject(w, "gzip", c->limits.gzip);
     cJSON_AddNumberToObject(w, "gzip_threshold", c->limits.gzip_threshold);
-    cJSON_AddNumberToObject(w, "ping_interval_ms", h->cfg.ping_interval_ms);
+    cJSON_AddNumberToObject(w, "ping_interval_ms",
+                            h->cfg.ping_interval_ms == PLX_HUB_PING_OFF ? 0
+                                                                        : h->cfg.ping_interval_ms);
     cJSON_AddNumberToObject(w, "call_timeout_ms", h->cfg.call_timeout_ms);
     cJSON_AddNumberToObject(w, "history", h->cfg.history);
     cJSON_AddItemToObject(w, "features", f);
@@ -160,7 +162,8 @@ void hub_on_hello(plx_hub *h, hub_conn *c, const plx_msg *msg, uint64_t now) {
     c->state = HUB_READY;
     c->limits = limits;
     c->presence = hub_get_bool(m, "presence");
-    c->next_ping_ms = now + h->cfg.ping_interval_ms;
+    c->next_ping_ms =
+        h->cfg.ping_interval_ms == PLX_HUB_PING_OFF ? UINT64_MAX : now + h->cfg.ping_interval_ms;
     c->unanswered = 0;
     for (const cJSON *g = groups ? groups->child : NULL; g; g = g->next)
         if (hub_group_add(h, c, g->valuestring) < 0) {
@@ -193,6 +196,7 @@ uint64_t hub_session_tick(plx_hub *h, hub_conn *c, uint64_t now) {
         hub_fail(h, c, PLX_E_HELLO_TIMEOUT, NULL);
         return UINT64_MAX;
     }
+    if (h->cfg.ping_interval_ms == PLX_HUB_PING_OFF) return UINT64_MAX; /* SES-16: 0 = off */
     if (now < c->next_ping_ms) return c->next_ping_ms;
     if (c->unanswered >= h->cfg.missed_pongs) {
         hub_fail(h, c, PLX_E_PING_TIMEOUT, NULL);

@@ -285,6 +285,26 @@ static void ping_pong(void **state) {
     th_free(t);
 }
 
+static void pings_off(void **state) {
+    (void)state;
+    plx_hub_config cfg = {.ping_interval_ms = PLX_HUB_PING_OFF, .gzip = 1};
+    th *t = th_new(&cfg);
+    plx_conn_id c = th_open(t);
+    th_send(t, c, "{\"t\":\"hello\",\"version\":1}");
+    th_sent *w = th_take(t, c, "welcome");
+    assert_int_equal(th_num(w->json, "ping_interval_ms"), 0); /* SES-16: 0 means no pings */
+    th_sent_free(w);
+    /* No ping, no PING_TIMEOUT, and the hub asks for no timer on c's behalf. */
+    for (int i = 0; i < 10; i++)
+        assert_true(th_tick(t, 3600000) > t->now);
+    assert_int_equal(th_count(t, c, "ping"), 0);
+    assert_int_equal(th_closed(t, c), 0);
+    /* Pings from the client are still answered. */
+    th_send(t, c, "{\"t\":\"ping\",\"n\":3}");
+    assert_int_equal(th_count(t, c, "pong"), 1);
+    th_free(t);
+}
+
 static void bye(void **state) {
     (void)state;
     th *t = th_new(NULL);
@@ -415,6 +435,7 @@ int main(void) {
         cmocka_unit_test(unsupported_version),
         cmocka_unit_test(already_ready),
         cmocka_unit_test(ping_pong),
+        cmocka_unit_test(pings_off),
         cmocka_unit_test(bye),
         cmocka_unit_test(server_full),
         cmocka_unit_test(rename_client),
