@@ -183,11 +183,7 @@ int plx_arg_ll(plx_ctx *c, size_t i, long long *v);
  * is out of range, must be positive" (also for a non-integer) and returns 0. */
 int plx_arg_count(plx_ctx *c, size_t i, long long *v);
 
-/* ---------------------------------------------------------------- glob (glob.c) */
-
-/* Redis's glob: * ? [abc] [^abc] [a-z] and \x escapes; nocase folds ASCII case.
- * Returns 1 on a match. Binary-safe; bounded recursion (see glob.c). */
-int plx_glob_match(const uint8_t *pat, size_t plen, const uint8_t *str, size_t slen, int nocase);
+/* glob.c implements store.h's plx_glob_match. */
 
 /* ---------------------------------------------------------------- command families */
 

@@ -83,6 +83,11 @@ plx_reply *plx_store_exec(plx_store *s, const plx_bytes *argv, size_t argc, uint
  * per key removed and visits no key that is not due. Returns how many were removed. */
 size_t plx_store_expire(plx_store *s, uint64_t now_ms, size_t max);
 
+/* Redis glob matching (stringmatchlen: * ? [abc] [^abc] [a-z] \x) of s[0..slen) against
+ * pat[0..plen), byte by byte; nocase folds ASCII case. Binary safe, O(plen * slen) time,
+ * no recursion. Returns 1 on a match, else 0. (KEYS, SCAN MATCH, the hub's watches.) */
+int plx_glob_match(const uint8_t *pat, size_t plen, const uint8_t *s, size_t slen, int nocase);
+
 /* Number of keys (expired ones not yet removed included). */
 size_t plx_store_size(const plx_store *s);
 
