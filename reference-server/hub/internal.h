@@ -397,7 +397,7 @@ cJSON *hub_reply_json(const plx_reply *r, hub_att *att, int *err);
  * 0 or PLX_E_BAD_FIELD_TYPE / NOMEM. */
 int hub_argv_spans(const cJSON *v, const plx_bytes *in, size_t nin, plx_bytes **argv, size_t *argc);
 
-/* ---------------------------------------------------------------- watch.c, glob.c */
+/* ---------------------------------------------------------------- watch.c */
 
 void hub_on_watch(plx_hub *h, hub_conn *c, const plx_msg *m);
 void hub_on_unwatch(plx_hub *h, hub_conn *c, const plx_msg *m);
@@ -407,8 +407,6 @@ void hub_watch_notify(plx_hub *h, plx_bytes key, const char *op, const char *by)
 /* Sends one change{key, op, by?, pattern} to c. */
 void hub_send_change(plx_hub *h, hub_conn *c, plx_bytes key, const char *op, const char *by,
                      plx_bytes pattern);
-/* Redis KEYS glob: *, ?, [abc], [^a-z], \x. Binary safe, O(len(p) * len(s)). */
-int hub_glob_match(const uint8_t *p, size_t plen, const uint8_t *s, size_t slen);
 
 /* ---------------------------------------------------------------- notes.c */
 

@@ -78,7 +78,7 @@ void hub_watch_notify(plx_hub *h, plx_bytes key, const char *op, const char *by)
         /* One change per matching pattern, as Redis's psubscribe delivers. */
         for (size_t i = 0; i < c->watches.n && c->state == HUB_READY; i++) {
             plx_bytes p = c->watches.v[i];
-            if (!hub_glob_match(p.data, p.len, key.data, key.len)) continue;
+            if (!plx_glob_match(p.data, p.len, key.data, key.len, 0)) continue;
             if (h->deferring)
                 hub_notes_push(h, &h->notes, c, key, op, by, p);
             else

@@ -308,6 +308,28 @@ static void notes_bound(void **state) {
     th_free(t);
 }
 
+static void watch_patterns_are_redis_globs(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id w = th_client(t, "w", NULL), c = th_client(t, "c", NULL);
+    /* STO-15: the store's matcher, exactly Redis's: '!' does not negate a set, and a
+     * pathological pattern is no trouble. */
+    th_send(t, w, "{\"t\":\"watch\",\"id\":1,\"pattern\":\"h[!e]llo\"}");
+    th_send(t, w, "{\"t\":\"watch\",\"id\":2,\"pattern\":\"a*a*a*a*a*a*a*a*a*a*a*b\"}");
+    th_clear(t);
+    expect(t, c, "[\"SET\",\"hallo\",\"x\"]", "{\"$status\":\"OK\"}");
+    assert_int_equal(th_count(t, w, "change"), 0);
+    expect(t, c, "[\"SET\",\"hello\",\"x\"]", "{\"$status\":\"OK\"}");
+    expect(t, c, "[\"SET\",\"h!llo\",\"x\"]", "{\"$status\":\"OK\"}");
+    assert_int_equal(th_count(t, w, "change"), 2);
+    char key[600];
+    memset(key, 'a', 599);
+    key[599] = 0;
+    th_sendf(t, c, "{\"t\":\"cmd\",\"id\":3,\"argv\":[\"SET\",\"%s\",\"x\"]}", key);
+    assert_int_equal(th_count(t, w, "change"), 2);
+    th_free(t);
+}
+
 static void watch_limits(void **state) {
     (void)state;
     plx_hub_config cfg = {.max_watches = 1, .gzip = 1};
@@ -356,6 +378,7 @@ int main(void) {
         cmocka_unit_test(watch_limits),
         cmocka_unit_test(changes_after_reply),
         cmocka_unit_test(notes_bound),
+        cmocka_unit_test(watch_patterns_are_redis_globs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
