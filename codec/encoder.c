@@ -6,6 +6,9 @@
  * PLX_ENCODER_MAX_IOV - 1 payload segments is copied into a scratch buffer of max_frame bytes.
  * A gzipped body is one owned piece. Memory: the head, 4 bytes per attachment, the piece list,
  * the scratch buffer and (with gzip) the body and its compressed form while begin runs.
+ * A body above gzip_sample bytes is first judged by deflating its leading gzip_sample bytes:
+ * when they do not shrink by gzip_margin percent, the body goes out uncompressed and the
+ * rest is never deflated (SPEC GZ-3); smaller bodies are always tried whole.
  */
 #include <string.h>
 
@@ -45,6 +48,9 @@ plx_encoder *plx_encoder_new(const plx_allocator *a, const plx_encoder_config *c
     if (e->cfg.max_frame == 0) e->cfg.max_frame = PLX_DEFAULT_MAX_FRAME;
     if (e->cfg.max_message == 0) e->cfg.max_message = PLX_DEFAULT_MAX_MESSAGE;
     if (e->cfg.gzip_level <= 0 || e->cfg.gzip_level > 9) e->cfg.gzip_level = 6;
+    if (e->cfg.gzip_sample == 0) e->cfg.gzip_sample = PLX_DEFAULT_GZIP_SAMPLE;
+    if (e->cfg.gzip_margin == 0 || e->cfg.gzip_margin > 99)
+        e->cfg.gzip_margin = PLX_DEFAULT_GZIP_MARGIN;
     return e;
 }
 
@@ -95,18 +101,45 @@ static int layout(plx_encoder *e, const char *js, size_t jlen, const plx_bytes *
     return PLX_OK;
 }
 
+/* Copies the first len bytes of the laid-out body to dst. */
+static void gather(const plx_encoder *e, uint8_t *dst, size_t len) {
+    for (size_t i = 0, n = 0; i < e->npieces && n < len; i++) {
+        size_t k = e->pieces[i].len < len - n ? e->pieces[i].len : len - n;
+        memcpy(dst + n, e->pieces[i].data, k);
+        n += k;
+    }
+}
+
+/* The compressibility check for a body above gzip_sample bytes: deflates its first
+ * gzip_sample bytes alone. Sets *worth to 1 when they shrink by at least gzip_margin
+ * percent, else 0. 0 or NOMEM. */
+static int sample_gzip(plx_encoder *e, size_t body_len, int *worth) {
+    size_t len = e->cfg.gzip_sample, gz_len;
+    uint8_t *sample, *gz;
+
+    *worth = 1;
+    if (body_len <= len) return PLX_OK;
+    sample = plx_alloc(&e->a, len);
+    if (!sample) return PLX_E_NOMEM;
+    gather(e, sample, len);
+    int rc = plx_gzip_compress(&e->a, sample, len, e->cfg.gzip_level, &gz, &gz_len);
+    plx_free(&e->a, sample);
+    if (rc != PLX_OK) return rc;
+    plx_free(&e->a, gz);
+    *worth = (uint64_t)gz_len * 100 <= (uint64_t)len * (100 - e->cfg.gzip_margin);
+    return PLX_OK;
+}
+
 /* Compresses the laid-out body; keeps the result only when strictly smaller. */
 static int try_gzip(plx_encoder *e, size_t body_len) {
+    int worth, rc = sample_gzip(e, body_len, &worth);
+    if (rc != PLX_OK || !worth) return rc;
     uint8_t *body = plx_alloc(&e->a, body_len);
     if (!body) return PLX_E_NOMEM;
-    size_t n = 0;
-    for (size_t i = 0; i < e->npieces; i++) {
-        memcpy(body + n, e->pieces[i].data, e->pieces[i].len);
-        n += e->pieces[i].len;
-    }
+    gather(e, body, body_len);
     uint8_t *gz;
     size_t gz_len;
-    int rc = plx_gzip_compress(&e->a, body, body_len, e->cfg.gzip_level, &gz, &gz_len);
+    rc = plx_gzip_compress(&e->a, body, body_len, e->cfg.gzip_level, &gz, &gz_len);
     plx_free(&e->a, body);
     if (rc != PLX_OK) return rc;
     if (gz_len >= body_len) {

@@ -105,7 +105,7 @@ static int fail_code(const char *what, int rc) {
 
 static int make_codec(bench *b, int gzip) {
     plx_encoder_config ec = {
-        FRAME_SIZE, PLX_DEFAULT_MAX_MESSAGE, PLX_DEFAULT_GZIP_THRESHOLD, gzip, GZIP_LEVEL, 0};
+        FRAME_SIZE, PLX_DEFAULT_MAX_MESSAGE, PLX_DEFAULT_GZIP_THRESHOLD, gzip, GZIP_LEVEL, 0, 0, 0};
     plx_reader_config rc = {
         {PLX_DEFAULT_MAX_MESSAGE, 0, PLX_DEFAULT_EXPIRY_MS, 1}, FRAME_SIZE, PLX_DIR_C2S};
     plx_encoder_free(b->enc);

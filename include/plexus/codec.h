@@ -326,7 +326,20 @@ typedef struct plx_encoder_config {
     int gzip_level;          /* 1..9, 0: 6 */
     int stream_prefix;       /* non-zero: each frame's first segment starts with the stream
                                 binding's 4-byte length prefix */
+    uint32_t gzip_sample;    /* compressibility check (SPEC GZ-3): a body larger than this
+                                many bytes is compressed only when its first gzip_sample
+                                bytes, deflated alone at gzip_level, shrink by at least
+                                gzip_margin percent; otherwise it is sent uncompressed without
+                                deflating the rest. Bodies of at most gzip_sample bytes are
+                                always tried whole. 0: PLX_DEFAULT_GZIP_SAMPLE;
+                                PLX_GZIP_SAMPLE_OFF: never sample (always try the whole body) */
+    uint32_t gzip_margin;    /* percent (1..99) the sample must save; 0 or > 99:
+                                PLX_DEFAULT_GZIP_MARGIN */
 } plx_encoder_config;
+
+#define PLX_DEFAULT_GZIP_SAMPLE (64u << 10) /* 64 KiB */
+#define PLX_GZIP_SAMPLE_OFF     UINT32_MAX  /* bodies are bounded by 1 GiB: never sampled */
+#define PLX_DEFAULT_GZIP_MARGIN 10u         /* percent */
 
 #define PLX_ENCODER_MAX_IOV 8
 
@@ -339,9 +352,10 @@ typedef struct plx_encoder plx_encoder;
 plx_encoder *plx_encoder_new(const plx_allocator *a, const plx_encoder_config *cfg);
 void plx_encoder_free(plx_encoder *e);
 /* Starts a message with id msg_id: serializes json (unformatted) and lays out the body;
- * gzips it when configured. The attachment bytes are borrowed until the message's last frame
- * was pulled or the next begin. Returns 0, PLX_E_TOO_LARGE, PLX_E_TOO_MANY_ATTACHMENTS,
- * PLX_E_NOMEM, PLX_E_INVAL (a message is still being pulled). */
+ * gzips it when configured (body >= gzip_threshold, the sample check for bodies above
+ * gzip_sample, and only when the result is strictly smaller). The attachment bytes are borrowed
+ * until the message's last frame was pulled or the next begin. Returns 0, PLX_E_TOO_LARGE,
+ * PLX_E_TOO_MANY_ATTACHMENTS, PLX_E_NOMEM, PLX_E_INVAL (a message is still being pulled). */
 int plx_encoder_begin(plx_encoder *e, uint32_t msg_id, const cJSON *json, const plx_bytes *att,
                       size_t natt);
 /* Pulls the next frame as segments iov[0..*niov) (borrowed until the next call). Returns 1

@@ -38,7 +38,7 @@ static void test_url_parse(void **state) {
 
 /* Encodes a message of body size ~n with max_frame 512. */
 static plx_outmsg *make(uint32_t id, size_t n) {
-    plx_encoder_config cfg = {512, 1u << 20, 1024, 0, 0, 1};
+    plx_encoder_config cfg = {512, 1u << 20, 1024, 0, 0, 1, 0, 0};
     uint8_t *data = calloc(1, n);
     plx_bytes att = {data, n};
     cJSON *j = cJSON_Parse("{\"t\":\"ping\"}");

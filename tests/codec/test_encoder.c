@@ -2,7 +2,8 @@
  * test_encoder.c - the encoder: seeded random round trips (encoder -> frames or stream ->
  * deframer -> assembler -> body decoder) across the size edges (0, 1, threshold +-1,
  * max_frame +-1, several MB), with gzip on and off; frame layout rules; zero copy of
- * attachments; coalescing of many small segments; compress only when smaller; errors.
+ * attachments; coalescing of many small segments; compress only when smaller; the
+ * compressibility sample of large bodies (GZ-3); errors.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,7 +151,8 @@ static void round_trip(size_t body_len, int gzip, int stream_prefix, uint32_t ma
     int noise = (int)(seed & 1);
     uint8_t *data = make_bytes(att_len, noise, seed);
     plx_bytes att = {data, att_len};
-    plx_encoder_config cfg = {max_frame, PLX_MAX_MAX_MESSAGE, THRESHOLD, gzip, 0, stream_prefix};
+    plx_encoder_config cfg = {max_frame, PLX_MAX_MAX_MESSAGE, THRESHOLD, gzip,
+                              0,         stream_prefix,       0,         0};
     plx_encoder *e = plx_encoder_new(NULL, &cfg);
     assert_non_null(e);
     uint32_t msg_id = (uint32_t)rnd(&seed);
@@ -224,7 +226,7 @@ static void test_zero_copy(void **state) {
     uint8_t *data = make_bytes(n, 1, 7);
     plx_bytes att = {data, n};
     cJSON *json = make_json(1, 1);
-    plx_encoder_config cfg = {4096, PLX_DEFAULT_MAX_MESSAGE, THRESHOLD, 0, 0, 0};
+    plx_encoder_config cfg = {4096, PLX_DEFAULT_MAX_MESSAGE, THRESHOLD, 0, 0, 0, 0, 0};
     plx_encoder *e = plx_encoder_new(NULL, &cfg);
     assert_int_equal(plx_encoder_begin(e, 1, json, &att, 1), 0);
     plx_bytes iov[PLX_ENCODER_MAX_IOV];
@@ -259,7 +261,7 @@ static void test_coalesce(void **state) {
         }
         cJSON *json = make_json(9, 0);
         plx_encoder_config cfg = {
-            PLX_DEFAULT_MAX_FRAME, PLX_DEFAULT_MAX_MESSAGE, THRESHOLD, 0, 0, 0};
+            PLX_DEFAULT_MAX_FRAME, PLX_DEFAULT_MAX_MESSAGE, THRESHOLD, 0, 0, 0, 0, 0};
         plx_encoder *e = plx_encoder_new(NULL, &cfg);
         assert_int_equal(plx_encoder_begin(e, 9, json, att, natt), 0);
         plx_bytes iov[PLX_ENCODER_MAX_IOV];
@@ -310,7 +312,7 @@ static void test_coalesce_chunked(void **state) {
     uint8_t *body, *all;
     size_t body_len, all_len;
     assert_int_equal(plx_body_encode(NULL, json, att, 200, &body, &body_len), 0);
-    plx_encoder_config cfg = {PLX_MIN_MAX_FRAME, PLX_DEFAULT_MAX_MESSAGE, THRESHOLD, 0, 0, 0};
+    plx_encoder_config cfg = {PLX_MIN_MAX_FRAME, PLX_DEFAULT_MAX_MESSAGE, THRESHOLD, 0, 0, 0, 0, 0};
     assert_int_equal(plx_encode_all(NULL, &cfg, 4, json, att, 200, &all, &all_len), 0);
     size_t pos = 0, got = 0;
     while (pos < all_len) {
@@ -336,7 +338,8 @@ static void test_gzip_only_if_smaller(void **state) {
     size_t n = 20000;
     uint8_t *noise = make_bytes(n, 1, 3), *text = make_bytes(n, 0, 3), *out, *body;
     size_t out_len, body_len;
-    plx_encoder_config cfg = {PLX_DEFAULT_MAX_FRAME, PLX_DEFAULT_MAX_MESSAGE, THRESHOLD, 1, 0, 0};
+    plx_encoder_config cfg = {
+        PLX_DEFAULT_MAX_FRAME, PLX_DEFAULT_MAX_MESSAGE, THRESHOLD, 1, 0, 0, 0, 0};
     plx_bytes att = {noise, n};
     assert_int_equal(plx_encode_all(NULL, &cfg, 1, json, &att, 1, &out, &out_len), 0);
     assert_int_equal(out[1] & PLX_FLAG_GZIP, 0); /* incompressible: sent plain */
@@ -374,10 +377,120 @@ static void test_gzip_only_if_smaller(void **state) {
     cJSON_Delete(json);
 }
 
+/* An allocator that counts the bytes it hands out and the largest single block. */
+typedef struct counting {
+    size_t total, largest;
+} counting;
+
+static void count(counting *c, size_t size) {
+    c->total += size;
+    if (size > c->largest) c->largest = size;
+}
+
+static void *count_alloc(size_t size, void *ud) {
+    count(ud, size);
+    return malloc(size);
+}
+
+static void *count_realloc(void *p, size_t size, void *ud) {
+    count(ud, size);
+    return realloc(p, size);
+}
+
+static void count_free(void *p, void *ud) {
+    (void)ud;
+    free(p);
+}
+
+/* Encodes json + att with a counting allocator; returns the first frame's flags and fills
+ * *c with what begin allocated. */
+static uint8_t encode_counted(const plx_encoder_config *cfg, const cJSON *json,
+                              const plx_bytes *att, counting *c, size_t *payload) {
+    plx_allocator a = {count_alloc, count_realloc, count_free, c};
+    plx_encoder *e = plx_encoder_new(&a, cfg);
+    assert_non_null(e);
+    memset(c, 0, sizeof(*c));
+    assert_int_equal(plx_encoder_begin(e, 5, json, att, 1), 0);
+    counting during = *c;
+    wire w;
+    pull(e, &w, 0);
+    *payload = 0;
+    for (size_t i = 0; i < w.nframes; i++)
+        *payload += w.h[i].length;
+    uint8_t flags = w.nframes ? w.h[0].flags : 0;
+    free(w.buf);
+    plx_encoder_free(e);
+    *c = during;
+    return flags;
+}
+
+/* GZ-3: above gzip_sample bytes, an incompressible body is judged on its leading sample and
+ * sent uncompressed without deflating it whole (the encoder never allocates anything near
+ * the body's size: no copy for deflate, no deflate output buffer); a compressible one is
+ * gzipped; at or below the sample size (and with sampling off) the whole body is tried,
+ * as before. */
+static void test_gzip_sample(void **state) {
+    (void)state;
+    cJSON *json = make_json(1, 1);
+    const size_t n = 1u << 20;
+    uint8_t *noise = make_bytes(n, 1, 11), *text = make_bytes(n, 0, 11);
+    plx_encoder_config cfg = {
+        PLX_DEFAULT_MAX_FRAME, PLX_DEFAULT_MAX_MESSAGE, THRESHOLD, 1, 0, 0, 0, 0};
+    plx_bytes att = {noise, n};
+    counting c;
+    char *js = cJSON_PrintUnformatted(json);
+    size_t payload, body = 4 + strlen(js) + 4 + n; /* over 64 KiB: sampled */
+    cJSON_free(js);
+
+    assert_int_equal(encode_counted(&cfg, json, &att, &c, &payload) & PLX_FLAG_GZIP, 0);
+    assert_true(payload > n);
+    assert_true(c.largest < PLX_DEFAULT_GZIP_SAMPLE + (PLX_DEFAULT_GZIP_SAMPLE / 8));
+    assert_true(c.total < n / 2); /* the sample's deflate only */
+
+    /* sampling off: the whole body is deflated (a copy and an output buffer of its size) */
+    cfg.gzip_sample = PLX_GZIP_SAMPLE_OFF;
+    assert_int_equal(encode_counted(&cfg, json, &att, &c, &payload) & PLX_FLAG_GZIP, 0);
+    assert_true(payload > n);
+    assert_true(c.largest >= n);
+    assert_true(c.total >= 2 * n);
+
+    /* compressible above the sample: gzipped, as small as whole-body deflate makes it */
+    cfg.gzip_sample = 0;
+    att.data = text;
+    assert_int_equal(encode_counted(&cfg, json, &att, &c, &payload) & PLX_FLAG_GZIP, PLX_FLAG_GZIP);
+    assert_true(payload < body / 2);
+
+    /* a sample that saves less than the margin: not compressed. The text compresses to
+     * about 30 % (level 6): an 80 % margin refuses it, 50 % accepts it. */
+    cfg.gzip_margin = 80;
+    assert_int_equal(encode_counted(&cfg, json, &att, &c, &payload) & PLX_FLAG_GZIP, 0);
+    assert_int_equal(payload, body);
+    cfg.gzip_margin = 50;
+    assert_int_equal(encode_counted(&cfg, json, &att, &c, &payload) & PLX_FLAG_GZIP, PLX_FLAG_GZIP);
+
+    /* at or below the sample size: the whole body is tried, whatever the margin says */
+    cfg.gzip_margin = 80;
+    cfg.gzip_sample = (uint32_t)body;
+    assert_int_equal(encode_counted(&cfg, json, &att, &c, &payload) & PLX_FLAG_GZIP, PLX_FLAG_GZIP);
+    cfg.gzip_sample = (uint32_t)body - 1; /* one byte over: sampled, refused */
+    assert_int_equal(encode_counted(&cfg, json, &att, &c, &payload) & PLX_FLAG_GZIP, 0);
+
+    /* a small incompressible body is deflated whole (and sent plain): unchanged behaviour */
+    cfg.gzip_sample = 0;
+    cfg.gzip_margin = 0;
+    att.data = noise;
+    att.len = 20000;
+    assert_int_equal(encode_counted(&cfg, json, &att, &c, &payload) & PLX_FLAG_GZIP, 0);
+    assert_true(c.total >= 2 * 20000);
+    free(noise);
+    free(text);
+    cJSON_Delete(json);
+}
+
 static void test_errors(void **state) {
     (void)state;
     cJSON *json = make_json(1, 0);
-    plx_encoder_config cfg = {PLX_MIN_MAX_FRAME, 2000, THRESHOLD, 0, 0, 0};
+    plx_encoder_config cfg = {PLX_MIN_MAX_FRAME, 2000, THRESHOLD, 0, 0, 0, 0, 0};
     plx_encoder *e = plx_encoder_new(NULL, &cfg);
     static plx_bytes att[PLX_MAX_ATTACHMENTS + 1];
     static uint8_t big[2000];
@@ -407,6 +520,7 @@ int main(void) {
         cmocka_unit_test(test_coalesce),
         cmocka_unit_test(test_coalesce_chunked),
         cmocka_unit_test(test_gzip_only_if_smaller),
+        cmocka_unit_test(test_gzip_sample),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,7 @@ static uint8_t *enc(const char *json_text, const plx_bytes *att, size_t natt, ui
                     uint32_t max_frame, int gzip, int stream, size_t *len) {
     cJSON *j = cJSON_Parse(json_text);
     assert_non_null(j);
-    plx_encoder_config cfg = {max_frame, PLX_DEFAULT_MAX_MESSAGE, 64, gzip, 0, stream};
+    plx_encoder_config cfg = {max_frame, PLX_DEFAULT_MAX_MESSAGE, 64, gzip, 0, stream, 0, 0};
     uint8_t *out;
     assert_int_equal(plx_encode_all(NULL, &cfg, id, j, att, natt, &out, len), 0);
     cJSON_Delete(j);

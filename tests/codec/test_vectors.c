@@ -255,7 +255,9 @@ static void encode_check(vec *v) {
                               (uint32_t)num(enc, "gzip_threshold", PLX_DEFAULT_GZIP_THRESHOLD),
                               flag(enc, "gzip", 1),
                               0,
-                              v->stream};
+                              v->stream,
+                              0,
+                              0};
     plx_encoder *e = plx_encoder_new(NULL, &cfg);
     int rc = plx_encoder_begin(e, (uint32_t)num(enc, "msg_id", 0), json, ab, att.n);
     if (rc != 0) report(v, "encoder_begin failed", "encode");

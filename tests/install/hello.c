@@ -33,7 +33,7 @@ int main(void) {
     CHECK(memcmp(body + 52, "\0\0\0\2\0\xff", 6) == 0);
 
     plx_encoder_config cfg = {
-        PLX_DEFAULT_MAX_FRAME, PLX_DEFAULT_MAX_MESSAGE, PLX_DEFAULT_GZIP_THRESHOLD, 1, 0, 0};
+        PLX_DEFAULT_MAX_FRAME, PLX_DEFAULT_MAX_MESSAGE, PLX_DEFAULT_GZIP_THRESHOLD, 1, 0, 0, 0, 0};
     uint8_t *wire = NULL;
     size_t wire_len = 0;
     CHECK(plx_encode_all(NULL, &cfg, 7, json, att, 1, &wire, &wire_len) == 0);
