@@ -99,5 +99,9 @@ def test_history(url):
         assert hist[0]["t"] == "event" and hist[0]["from"] == "py-hi-a"
         assert len(await a.call("plexus.history", {"group": "py-hi-g"})) == 10
         assert await a.call("plexus.history", {"group": "py-hi-none"}) == []
+        for bad in ({"limit": 3}, {"group": "py-hi-g", "limit": -1}, [1]):  # RPC-17
+            with pytest.raises(PlexusError) as e:
+                await a.call("plexus.history", bad)
+            assert e.value.name == "BAD_VALUE"
         await a.close()
     run(go())

@@ -131,8 +131,15 @@ def test_adapters(url):
         assert await reader.cmd("GET", k) == b"\x00computed"
         assert reads[0]["key"] == k and reads[0]["argv"] == ["GET", k]
         with pytest.raises(PlexusError) as e:
+            await reader.cmd("LLEN", k)
+        assert e.value.name == "WRONGTYPE"  # the owner's error, unchanged (ADP-4)
+        with pytest.raises(PlexusError) as e:
             await reader.cmd("SET", k, "x")
         assert e.value.name == "READ_ONLY"
+        for argv in (["MGET", k, "other"], ["EXISTS", k, "x"], ["SINTER", k, "x"]):  # ADP-3
+            with pytest.raises(PlexusError) as e:
+                await reader.cmd(*argv)
+            assert (e.value.name, e.value.message) == ("COMMAND_ERROR", "ERR adapted key in a multi-key command")
         with pytest.raises(PlexusError) as e:
             await reader.adapt(k, serve)
         assert e.value.name == "KEY_OWNED"
