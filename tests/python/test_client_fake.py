@@ -1,5 +1,5 @@
 """The Python client against a fake server (no plexus-server needed): what the client
-does with bad input from a server (SES-22, ERR-3, SES-15)."""
+does with bad input from a server (SES-22, ERR-3, SES-15, CHK-12)."""
 import asyncio
 
 import websockets
@@ -13,14 +13,6 @@ WELCOME = {"t": "welcome", "version": 1, "name": "fake", "server": "fake/0", "ma
            "call_timeout_ms": 1000, "history": 0}
 
 
-async def fake_server(script):
-    """A WebSocket server on 127.0.0.1 that runs script(ws, reader, writer) per connection."""
-    async def handler(ws, path=None):
-        await script(ws, Reader("websocket", "server", 65536, 1048576, True), Writer(max_frame=65536))
-    return await websockets.serve(handler, "127.0.0.1", 0, subprotocols=["plexus.v1"],
-                                  compression=None)
-
-
 async def recv_message(ws, reader):
     while True:
         reader.feed(await asyncio.wait_for(ws.recv(), 5))
@@ -29,85 +21,88 @@ async def recv_message(ws, reader):
             return msgs[0].obj
 
 
-def test_client_sends_error_and_closes_on_bad_frame():
-    seen = {}
-
-    async def script(ws, reader, writer):
+def against_fake(after_welcome, client_steps, setup=None):
+    """A fake WebSocket server on 127.0.0.1 answers hello with WELCOME, then runs
+    after_welcome(ws, reader, writer); a Client does hello, then client_steps(client)."""
+    async def handler(ws, path=None):
+        reader, writer = Reader("websocket", "server", 65536, 1048576, True), Writer(max_frame=65536)
         assert (await recv_message(ws, reader))["t"] == "hello"
         await ws.send(writer.encode(WELCOME)[0])
-        await ws.send(bytes.fromhex("01040000000000090000000000000000"))  # reserved flag bit 2
+        await after_welcome(ws, reader, writer)
+
+    async def go():
+        srv = await websockets.serve(handler, "127.0.0.1", 0, subprotocols=["plexus.v1"],
+                                     compression=None)
+        c = await Client.connect(f"ws://127.0.0.1:{srv.sockets[0].getsockname()[1]}")
+        try:
+            if setup:
+                setup(c)
+            await c.hello()
+            await client_steps(c)
+        finally:
+            await c.close()
+            srv.close()
+            await srv.wait_closed()
+    run(go())
+
+
+def fatal_case(frame, expected, close_code, setup=None):
+    """The fake server sends frame; the client must send error{expected} and close."""
+    seen = {}
+
+    async def server(ws, reader, writer):
+        await ws.send(frame)
         seen["error"] = await recv_message(ws, reader)
         await ws.wait_closed()
         seen["code"] = ws.close_code
 
-    async def go():
-        srv = await fake_server(script)
-        port = srv.sockets[0].getsockname()[1]
-        c = await Client.connect(f"ws://127.0.0.1:{port}")
-        await c.hello()
-        await c.wait_closed()
-        assert c.closed.error.name == "RESERVED_BITS"
-        await c.close()
-        srv.close()
-        await srv.wait_closed()
-    run(go())
-    assert seen["error"]["name"] == "RESERVED_BITS" and seen["error"]["code"] == 103
-    assert seen["code"] == 1002
+    async def client(c):
+        await c.wait_closed(timeout=5)
+        assert c.closed.error.name == expected
+
+    against_fake(server, client, setup)
+    assert seen["error"]["name"] == expected and seen["code"] == close_code
+
+
+def test_client_sends_error_and_closes_on_bad_frame():
+    fatal_case(bytes.fromhex("01040000000000090000000000000000"), "RESERVED_BITS", 1002)
+
+
+def test_client_expires_an_idle_incomplete_message():
+    """CHK-12: no further frame arrives; the client's timer fails the connection with EXPIRED.
+    (expiry_ms is fixed at 30 s by LIM-1; the test shortens the port's own setting.)"""
+    def short_expiry(c):
+        c.reader.assembler.expiry_ms = 300
+    fatal_case(bytes.fromhex("010200000000000700000000000000040000001a"), "EXPIRED", 1008,
+               short_expiry)
 
 
 def test_client_answers_ping_unknown_type_and_unserved_call():
     got = []
 
-    async def script(ws, reader, writer):
-        await recv_message(ws, reader)
-        await ws.send(writer.encode(WELCOME)[0])
+    async def server(ws, reader, writer):
         for obj in ({"t": "ping", "n": 3}, {"t": "frobnicate", "id": 4},
                     {"t": "call", "id": 5, "route": "nope", "from": "x"}, {"t": "reply", "id": 6}):
             await ws.send(writer.encode(obj)[0])
             got.append(await recv_message(ws, reader))
 
-    async def go():
-        srv = await fake_server(script)
-        port = srv.sockets[0].getsockname()[1]
-        c = await Client.connect(f"ws://127.0.0.1:{port}")
-        await c.hello()
+    async def client(c):
         for _ in range(100):
             if len(got) == 4:
                 break
             await asyncio.sleep(0.05)
-        await c.close()
-        srv.close()
-        await srv.wait_closed()
-    run(go())
+
+    against_fake(server, client)
     assert got[0] == {"t": "pong", "n": 3}
     assert got[1]["t"] == "reply" and got[1]["id"] == 4 and got[1]["error"]["name"] == "UNKNOWN_TYPE"
     assert got[2]["t"] == "reply" and got[2]["id"] == 5 and got[2]["error"]["name"] == "UNKNOWN_ROUTE"
     assert got[3]["t"] == "error" and got[3]["re"] == 6 and got[3]["name"] == "BAD_VALUE"
 
 
-def test_client_expires_an_idle_incomplete_message():
-    """CHK-12: no further frame arrives; the client's timer fails the connection with EXPIRED.
-    (expiry_ms is fixed at 30 s by LIM-1; the test shortens the port's own setting.)"""
-    seen = {}
-
-    async def script(ws, reader, writer):
-        await recv_message(ws, reader)
-        await ws.send(writer.encode(WELCOME)[0])
-        await ws.send(bytes.fromhex("010200000000000700000000000000040000001a"))  # MORE, 4 bytes
-        seen["error"] = await recv_message(ws, reader)
-        await ws.wait_closed()
-        seen["code"] = ws.close_code
-
-    async def go():
-        srv = await fake_server(script)
-        port = srv.sockets[0].getsockname()[1]
-        c = await Client.connect(f"ws://127.0.0.1:{port}")
-        c.reader.assembler.expiry_ms = 300
-        await c.hello()
-        await c.wait_closed(timeout=5)
-        assert c.closed.error.name == "EXPIRED"
-        await c.close()
-        srv.close()
-        await srv.wait_closed()
-    run(go())
-    assert seen["error"]["name"] == "EXPIRED" and seen["code"] == 1008
+def test_client_refuses_a_gzip_bomb():
+    """GZ-7: 2 KiB of gzip that inflates to 2 MiB, past the client's max_message (1 MiB)."""
+    from plexus import gzip
+    from plexus.frame import GZIP, Frame
+    bomb = gzip.compress(b"\0" * (2 << 20))
+    assert len(bomb) < 4096
+    fatal_case(Frame(GZIP, 1, 0, bomb).encode(), "TOO_LARGE", 1009)
