@@ -110,16 +110,13 @@ static void history(plx_hub *h, hub_conn *c, uint64_t rid, const cJSON *args) {
         hub_reply_error(h, c, rid, PLX_E_HISTORY_DISABLED, NULL, NULL);
         return;
     }
+    /* RPC-17: args must be {"group": string, "limit": uint (optional)}, else BAD_VALUE. */
     const cJSON *g = cJSON_GetObjectItemCaseSensitive(args, "group");
-    if (!g) {
-        hub_reply_error(h, c, rid, PLX_E_MISSING_FIELD, "args.group", NULL);
-        return;
-    }
     uint64_t limit = h->cfg.history;
-    if (!cJSON_IsString(g) ||
+    if (!cJSON_IsObject(args) || !cJSON_IsString(g) ||
         (cJSON_GetObjectItemCaseSensitive(args, "limit") && !hub_get_uint(args, "limit", &limit))) {
-        hub_reply_error(h, c, rid, PLX_E_BAD_FIELD_TYPE,
-                        cJSON_IsString(g) ? "args.limit" : "args.group", NULL);
+        hub_reply_error(h, c, rid, PLX_E_BAD_VALUE,
+                        "args must be {\"group\": string, \"limit\": uint (optional)}", NULL);
         return;
     }
     hub_group *grp = hub_group_get(h, g->valuestring);

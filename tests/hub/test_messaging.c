@@ -240,10 +240,17 @@ static void history(void **state) {
     r = th_ok(t, b, 3);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r->json, "result")), 0);
     th_sent_free(r);
+    /* RPC-17: a bad args is BAD_VALUE. */
     th_send(t, b, "{\"t\":\"call\",\"id\":4,\"route\":\"plexus.history\",\"args\":{}}");
-    th_err(t, b, 4, "MISSING_FIELD");
+    th_err(t, b, 4, "BAD_VALUE");
     th_send(t, b, "{\"t\":\"call\",\"id\":5,\"route\":\"plexus.history\",\"args\":{\"group\":1}}");
-    th_err(t, b, 5, "BAD_FIELD_TYPE");
+    th_err(t, b, 5, "BAD_VALUE");
+    th_send(t, b,
+            "{\"t\":\"call\",\"id\":6,\"route\":\"plexus.history\",\"args\":{\"group\":\"g\","
+            "\"limit\":-1}}");
+    th_err(t, b, 6, "BAD_VALUE");
+    th_send(t, b, "{\"t\":\"call\",\"id\":7,\"route\":\"plexus.history\"}");
+    th_err(t, b, 7, "BAD_VALUE");
     th_free(t);
 }
 
