@@ -71,13 +71,9 @@ static int hello_groups(const plx_hub *h, const cJSON *groups) {
 }
 
 static void send_welcome(plx_hub *h, hub_conn *c) {
+    /* No features member: version 1 defines no feature strings (VER-6). */
     cJSON *w = hub_msg_new("welcome");
-    cJSON *f = cJSON_CreateStringArray(
-        (const char *[]){"call_all", "presence", "storage", "watch", "adapt", "history"},
-        h->cfg.history ? 6 : 5);
-    if (!w || !f) {
-        cJSON_Delete(w);
-        cJSON_Delete(f);
+    if (!w) {
         hub_fail(h, c, PLX_E_INTERNAL, "out of memory");
         return;
     }
@@ -93,7 +89,6 @@ static void send_welcome(plx_hub *h, hub_conn *c) {
                                                                         : h->cfg.ping_interval_ms);
     cJSON_AddNumberToObject(w, "call_timeout_ms", h->cfg.call_timeout_ms);
     cJSON_AddNumberToObject(w, "history", h->cfg.history);
-    cJSON_AddItemToObject(w, "features", f);
     hub_send(h, c, w, NULL, 0);
     cJSON_Delete(w);
 }
