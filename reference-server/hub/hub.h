@@ -49,8 +49,13 @@ typedef struct plx_hub_config {
  * (report a failed socket later with plx_hub_closed, not from inside send). */
 typedef struct plx_hub_io {
     /* Queue one message for connection c. json and att are borrowed for the call only.
-     * Return 0, or a negative code when c's send queue is over its bound; the hub then
-     * closes c with SLOW_READER. */
+     * Return 0 when queued. Return PLX_E_TOO_LARGE, queuing nothing, when the message's
+     * body (u32 JSON length + unformatted JSON text + u32 length and bytes of each
+     * attachment, before compression) exceeds c's effective max_message (plx_hub_limits,
+     * which send may call; plx_encoder_begin with that max_message returns exactly this):
+     * c stays open and the hub answers LIMIT_REACHED or skips the recipient (LIM-5). Any
+     * other negative code means c's send queue is over its bound: the hub closes c with
+     * SLOW_READER. The hub does not measure messages itself. */
     int (*send)(void *ud, plx_conn_id c, const cJSON *json, const plx_bytes *att, size_t natt);
     /* Close c with a WebSocket close code once what is queued is written. The hub forgets c
      * right after this call; it calls it at most once per connection. */

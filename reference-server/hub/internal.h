@@ -230,10 +230,10 @@ void hub_conn_free(hub_conn *c);
 
 /* ---------------------------------------------------------------- reply.c */
 
-/* Sends json to c. A message whose body would exceed c's max_message is not sent
- * (PLX_E_TOO_LARGE; the caller answers LIMIT_REACHED or skips the recipient). When io.send
- * fails, c is marked CLOSING with SLOW_READER. Returns 0 or the error. Nothing is sent to a
- * CLOSING connection. */
+/* Sends json to c through io.send. PLX_E_TOO_LARGE from io.send (the body exceeds c's
+ * max_message) is returned as is: nothing was sent, the caller answers LIMIT_REACHED or skips
+ * the recipient. Any other failure marks c CLOSING with SLOW_READER. Returns 0 or the error.
+ * Nothing is sent to a CLOSING connection. */
 int hub_send(plx_hub *h, hub_conn *c, const cJSON *json, const plx_bytes *att, size_t natt);
 /* {code, name, message[, detail]}; takes detail. NULL on no memory. */
 cJSON *hub_error_obj(int code, const char *message, cJSON *detail);

@@ -8,21 +8,11 @@
 
 #include "internal.h"
 
-/* The body size of a message: u32 + JSON text + (u32 + bytes) per attachment. */
-static size_t body_size(const cJSON *json, const plx_bytes *att, size_t natt) {
-    size_t n = 4 + 4 * natt;
-    for (size_t i = 0; i < natt; i++)
-        n += att[i].len;
-    char *text = cJSON_PrintUnformatted(json);
-    n += text ? strlen(text) : 0;
-    cJSON_free(text);
-    return n;
-}
-
 int hub_send(plx_hub *h, hub_conn *c, const cJSON *json, const plx_bytes *att, size_t natt) {
     if (!c || c->state == HUB_CLOSING || !json) return PLX_E_INVAL;
-    if (body_size(json, att, natt) > c->limits.max_message) return PLX_E_TOO_LARGE;
+    /* The transport measures the encoded body against c's max_message (hub.h). */
     int rc = h->io.send(h->io.ud, c->id, json, att, natt);
+    if (rc == PLX_E_TOO_LARGE) return rc; /* LIM-5: not sent, c lives on */
     if (rc < 0) {
         /* The queue is over its bound: the error message could not be queued either. */
         c->state = HUB_CLOSING;

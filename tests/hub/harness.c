@@ -7,11 +7,28 @@
 
 #include "harness.h"
 
+/* The body size the transport's encoder measures: u32 + JSON text + (u32 + bytes) each. */
+static size_t body_size(const cJSON *json, const plx_bytes *att, size_t natt) {
+    char *text = cJSON_PrintUnformatted(json);
+    size_t n = 4 + (text ? strlen(text) : 0) + 4 * natt;
+    for (size_t i = 0; i < natt; i++)
+        n += att[i].len;
+    cJSON_free(text);
+    return n;
+}
+
 static int mock_send(void *ud, plx_conn_id c, const cJSON *json, const plx_bytes *att,
                      size_t natt) {
     th *t = ud;
     t->sends++;
     if (t->slow && c == t->slow) return PLX_E_SLOW_READER;
+    plx_conn_limits l;
+    size_t bound = plx_hub_limits(t->hub, c, &l) == 0 ? l.max_message : SIZE_MAX;
+    if (t->strict && c == t->strict && t->strict_max < bound) bound = t->strict_max;
+    if (body_size(json, att, natt) > bound) {
+        t->too_large++;
+        return PLX_E_TOO_LARGE;
+    }
     /* Every message the hub sends must be catalogue-valid in its direction. */
     plx_msg_error e;
     int rc = plx_msg_validate(json, natt, PLX_DIR_S2C, &e);

@@ -36,6 +36,11 @@ typedef struct th {
     th_close closes[1024];
     size_t ncloses;
     plx_conn_id slow; /* io.send fails for this connection */
+    /* Like the transport, io.send answers PLX_E_TOO_LARGE for a body over the recipient's
+     * max_message (plx_hub_limits), or over strict_max for connection strict. */
+    plx_conn_id strict;
+    size_t strict_max;
+    size_t too_large; /* io.send calls answered PLX_E_TOO_LARGE */
     size_t sends;     /* io.send calls */
 } th;
 

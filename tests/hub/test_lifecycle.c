@@ -58,6 +58,34 @@ static void too_large_for_recipient(void **state) {
     th_free(t);
 }
 
+static void transport_says_too_large(void **state) {
+    (void)state;
+    th *t = th_new(NULL);
+    plx_conn_id s = th_client(t, "s", NULL), c = th_client(t, "c", NULL);
+    /* LIM-5 is the transport's verdict (hub.h): a PLX_E_TOO_LARGE from io.send is not a
+     * slow reader. The hub measures nothing itself, so a stricter transport is obeyed. */
+    t->strict = s;
+    t->strict_max = 300;
+    char data[400];
+    memset(data, 'x', 399);
+    data[399] = 0;
+    th_sendf(t, c, "{\"t\":\"send\",\"id\":1,\"to\":\"all\",\"event\":\"e\",\"data\":\"%s\"}",
+             data);
+    th_sent *r = th_ok(t, c, 1);
+    assert_int_equal(th_num(cJSON_GetObjectItem(r->json, "result"), "delivered"), 0);
+    th_sent_free(r);
+    assert_int_equal(t->too_large, 1);
+    assert_int_equal(th_closed(t, s), 0);
+    /* A reply too large for s: LIMIT_REACHED instead, s stays. */
+    th_sendf(t, s, "{\"t\":\"cmd\",\"id\":2,\"argv\":[\"SET\",\"k\",\"%s\"]}", data);
+    th_sent_free(th_ok(t, s, 2));
+    th_send(t, s, "{\"t\":\"cmd\",\"id\":3,\"argv\":[\"GET\",\"k\"]}");
+    th_err(t, s, 3, "LIMIT_REACHED");
+    assert_int_equal(th_closed(t, s), 0);
+    assert_int_equal(plx_hub_count(t->hub), 2);
+    th_free(t);
+}
+
 static void shutdown_all(void **state) {
     (void)state;
     th *t = th_new(NULL);
@@ -186,8 +214,11 @@ static void random_traffic(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(slow_reader),    cmocka_unit_test(too_large_for_recipient),
-        cmocka_unit_test(shutdown_all),   cmocka_unit_test(no_store),
+        cmocka_unit_test(slow_reader),
+        cmocka_unit_test(too_large_for_recipient),
+        cmocka_unit_test(transport_says_too_large),
+        cmocka_unit_test(shutdown_all),
+        cmocka_unit_test(no_store),
         cmocka_unit_test(random_traffic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
