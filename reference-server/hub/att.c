@@ -54,20 +54,19 @@ static cJSON *bin_ref(int i) {
     return o;
 }
 
-/* The recursive copy; map[i] caches in[i]'s new index (-1: not added yet). */
-static cJSON *copy_tree(const cJSON *src, const plx_bytes *in, size_t nin, hub_att *out, int *map,
-                        int *err) {
+/* How a copy renumbers reference i: the new index, or a negative error. */
+typedef int (*ref_fn)(size_t i, void *ctx);
+
+/* The recursive copy of src; every reference below nin goes through fn. */
+static cJSON *copy_tree(const cJSON *src, size_t nin, ref_fn fn, void *ctx, int *err) {
     long ref = hub_att_ref(src);
     if (ref >= 0 && (size_t)ref < nin) {
-        if (map[ref] < 0) {
-            int idx = hub_att_add(out, in[ref]);
-            if (idx < 0) {
-                *err = idx;
-                return NULL;
-            }
-            map[ref] = idx;
+        int idx = fn((size_t)ref, ctx);
+        if (idx < 0) {
+            *err = idx;
+            return NULL;
         }
-        cJSON *o = bin_ref(map[ref]);
+        cJSON *o = bin_ref(idx);
         if (!o) *err = PLX_E_NOMEM;
         return o;
     }
@@ -82,7 +81,7 @@ static cJSON *copy_tree(const cJSON *src, const plx_bytes *in, size_t nin, hub_a
         return NULL;
     }
     for (const cJSON *ch = src->child; ch; ch = ch->next) {
-        cJSON *c = copy_tree(ch, in, nin, out, map, err);
+        cJSON *c = copy_tree(ch, nin, fn, ctx, err);
         if (!c) {
             cJSON_Delete(dst);
             return NULL;
@@ -93,6 +92,19 @@ static cJSON *copy_tree(const cJSON *src, const plx_bytes *in, size_t nin, hub_a
             cJSON_AddItemToObject(dst, ch->string ? ch->string : "", c);
     }
     return dst;
+}
+
+/* hub_att_copy: in[i] is added to out at its first reference; map[i] caches its index. */
+typedef struct by_ref {
+    const plx_bytes *in;
+    hub_att *out;
+    int *map;
+} by_ref;
+
+static int add_at_first_ref(size_t i, void *ctx) {
+    by_ref *b = ctx;
+    if (b->map[i] < 0) b->map[i] = hub_att_add(b->out, b->in[i]);
+    return b->map[i];
 }
 
 cJSON *hub_att_copy(const cJSON *src, const plx_bytes *in, size_t nin, hub_att *out, int *err) {
@@ -105,41 +117,14 @@ cJSON *hub_att_copy(const cJSON *src, const plx_bytes *in, size_t nin, hub_att *
     for (size_t i = 0; i < nin; i++)
         map[i] = -1;
     *err = 0;
-    cJSON *dst = copy_tree(src, in, nin, out, map, err);
+    by_ref b = {in, out, map};
+    cJSON *dst = copy_tree(src, nin, add_at_first_ref, &b, err);
     if (map != local) free(map);
     return dst;
 }
 
-/* Copies src adding shift to every reference below nin. */
-static cJSON *shift_tree(const cJSON *src, size_t nin, size_t shift, int *err) {
-    long ref = hub_att_ref(src);
-    if (ref >= 0 && (size_t)ref < nin) {
-        cJSON *o = bin_ref((int)((size_t)ref + shift));
-        if (!o) *err = PLX_E_NOMEM;
-        return o;
-    }
-    if (!cJSON_IsArray(src) && !cJSON_IsObject(src)) {
-        cJSON *o = cJSON_Duplicate(src, 0);
-        if (!o) *err = PLX_E_NOMEM;
-        return o;
-    }
-    cJSON *dst = cJSON_IsArray(src) ? cJSON_CreateArray() : cJSON_CreateObject();
-    if (!dst) {
-        *err = PLX_E_NOMEM;
-        return NULL;
-    }
-    for (const cJSON *ch = src->child; ch; ch = ch->next) {
-        cJSON *c = shift_tree(ch, nin, shift, err);
-        if (!c) {
-            cJSON_Delete(dst);
-            return NULL;
-        }
-        if (cJSON_IsArray(src))
-            cJSON_AddItemToArray(dst, c);
-        else
-            cJSON_AddItemToObject(dst, ch->string ? ch->string : "", c);
-    }
-    return dst;
+static int shifted(size_t i, void *ctx) {
+    return (int)(i + *(size_t *)ctx);
 }
 
 cJSON *hub_att_append(const cJSON *src, const plx_bytes *in, size_t nin, hub_att *out, int *err) {
@@ -149,7 +134,7 @@ cJSON *hub_att_append(const cJSON *src, const plx_bytes *in, size_t nin, hub_att
         *err = PLX_E_LIMIT_REACHED;
         return NULL;
     }
-    cJSON *dst = shift_tree(src, nin, base, err);
+    cJSON *dst = copy_tree(src, nin, shifted, &base, err);
     for (size_t i = 0; dst && i < nin; i++) {
         int rc = hub_att_add(out, in[i]);
         if (rc < 0) {
