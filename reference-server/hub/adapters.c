@@ -143,7 +143,6 @@ int hub_adapter_route(plx_hub *h, hub_conn *c, uint64_t rid, int flags, const pl
         hub_reply_error(h, c, rid, PLX_E_COMMAND_ERROR, HUB_MULTI_KEY_TEXT, NULL);
         return 1;
     }
-    if (!hub_pending_room(h, c, rid)) return 1;
     uint32_t timeout = h->cfg.call_timeout_ms;
     hub_call *k = hub_call_start(h, HUB_READ, c, rid, owner, now + timeout);
     if (!k) {

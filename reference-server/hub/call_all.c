@@ -48,10 +48,6 @@ void hub_on_call_all(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         hub_reply(h, c, rid, cJSON_CreateObject(), NULL);
         return;
     }
-    if (!hub_pending_room(h, c, rid)) {
-        free(targets);
-        return;
-    }
     hub_agg *a = hub_agg_new(h, c, rid, 0, n);
     if (!a) {
         free(targets);

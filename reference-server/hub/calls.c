@@ -118,7 +118,6 @@ void hub_on_call(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         hub_reply_error(h, c, rid, PLX_E_UNKNOWN_ROUTE, NULL, NULL);
         return;
     }
-    if (!hub_pending_room(h, c, rid)) return;
     uint32_t timeout = hub_call_timeout(h, m->json);
     hub_call *k = hub_call_start(h, HUB_CALL, c, rid, server, now + timeout);
     if (!k) {

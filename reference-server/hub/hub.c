@@ -171,6 +171,7 @@ static void dispatch_ready(plx_hub *h, hub_conn *c, const char *t, const plx_msg
         return;
     }
     if (has_id && !hub_id_free(h, c, rid)) return;
+    if (has_id && !hub_pending_room(h, c, rid)) return; /* LIM-3: any request, at once */
 
     if (strcmp(t, "register") == 0) {
         hub_on_register(h, c, j);

@@ -313,7 +313,8 @@ void hub_routes_release(plx_hub *h, hub_conn *c);
 /* Checks a request id against c's pending requests: 1 if it is free, else sends
  * error{DUPLICATE_ID, re: rid} (RPC-3: never a reply) and returns 0. */
 int hub_id_free(plx_hub *h, hub_conn *c, uint64_t rid);
-/* 1 if c may start one more pending request, else answers LIMIT_REACHED and returns 0. */
+/* 1 if c has fewer than max_pending pending requests, else answers LIMIT_REACHED and returns
+ * 0 (LIM-3: checked for every request before it is handled, so a handler may add one). */
 int hub_pending_room(plx_hub *h, hub_conn *c, uint64_t rid);
 /* Registers a call from caller (rid) to server, deadline timeout_ms from now. NULL on no
  * memory (nothing registered). */

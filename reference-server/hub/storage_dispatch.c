@@ -258,7 +258,7 @@ void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
         return;
     }
-    size_t i = 0, forwards = 0;
+    size_t i = 0;
     for (const cJSON *e = cmds->child; e; e = e->next, i++) {
         int rc = hub_argv_spans(e, m->att, m->natt, &p[i].argv, &p[i].argc);
         if (rc) {
@@ -271,12 +271,10 @@ void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         if (p[i].flags > 0)
             p[i].cls =
                 hub_adapter_class(h, p[i].flags, p[i].argv, p[i].argc, &p[i].owner, &p[i].ki);
-        forwards += p[i].cls == HUB_ADP_FORWARD;
     }
     int atomic = hub_get_bool(m->json, "atomic");
     hub_agg *a = NULL;
-    if ((atomic && atomic_abort(h, c, rid, p, (size_t)n)) ||
-        (!atomic && forwards && !hub_pending_room(h, c, rid))) {
+    if (atomic && atomic_abort(h, c, rid, p, (size_t)n)) {
         pipe_free(p, (size_t)n);
         return;
     }

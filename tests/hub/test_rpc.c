@@ -246,6 +246,16 @@ static void pending_limit(void **state) {
     th_send(t, c, "{\"t\":\"call\",\"id\":3,\"route\":\"r\"}");
     th_err(t, c, 3, "LIMIT_REACHED");
     assert_int_equal(th_count(t, s, "call"), 2);
+    /* LIM-3: every request is refused at once while the bound is reached, whatever it is. */
+    th_send(t, c, "{\"t\":\"join\",\"id\":4,\"group\":\"g\"}");
+    th_err(t, c, 4, "LIMIT_REACHED");
+    th_send(t, c, "{\"t\":\"call\",\"id\":5,\"route\":\"nobody\"}");
+    th_err(t, c, 5, "LIMIT_REACHED");
+    th_send(t, c, "{\"t\":\"send\",\"id\":6,\"to\":\"all\",\"event\":\"e\"}");
+    th_err(t, c, 6, "LIMIT_REACHED");
+    assert_int_equal(th_count(t, s, "event"), 0);
+    th_send(t, c, "{\"t\":\"send\",\"to\":\"all\",\"event\":\"e\"}"); /* no id: no request */
+    assert_int_equal(th_count(t, s, "event"), 1);
     th_free(t);
 }
 
