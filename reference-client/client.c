@@ -105,6 +105,7 @@ static void free_client(plx_client *c) {
     free(c->name);
     pthread_cond_destroy(&c->state_cv);
     pthread_cond_destroy(&c->disp_cv);
+    pthread_cond_destroy(&c->io_cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
@@ -118,12 +119,13 @@ static int make_client(const char *url, const plx_client_options *opts, plx_clie
     pthread_mutex_init(&c->mu, NULL);
     plx_cond_init(&c->state_cv);
     plx_cond_init(&c->disp_cv);
+    plx_cond_init(&c->io_cv);
     c->rand_state = (unsigned)plx_client_now_ms() ^ (unsigned)(uintptr_t)c;
     c->next_msg_id = 1;
     rc = plx_url_parse(url, &c->url);
     if (!rc) rc = copy_options(c, opts);
     if (!rc) rc = plx_pending_init(&c->pend, c->opt.max_pending);
-    if (!rc) rc = c->url.kind == PLX_URL_WS ? plx_ws_init(c) : plx_tcp_init(c);
+    if (!rc) rc = c->url.kind == PLX_URL_WS ? plx_link_init(c, 1) : plx_link_init(c, 0);
     if (rc) {
         free_client(c);
         return rc;
@@ -163,6 +165,7 @@ int plx_client_connect(const char *url, const plx_client_options *opts, plx_clie
         pthread_mutex_lock(&c->mu);
         c->closing = 1;
         pthread_cond_broadcast(&c->state_cv);
+        pthread_cond_broadcast(&c->io_cv);
         c->tops->wake(c);
         pthread_mutex_unlock(&c->mu);
         pthread_join(c->io_thread, NULL);
@@ -181,6 +184,7 @@ int plx_client_close(plx_client *c) {
     c->closing = 1;
     pthread_cond_broadcast(&c->state_cv);
     pthread_cond_broadcast(&c->disp_cv);
+    pthread_cond_broadcast(&c->io_cv);
     c->tops->wake(c);
     pthread_mutex_unlock(&c->mu);
     if (c->io_started) pthread_join(c->io_thread, NULL);

@@ -4,6 +4,9 @@
  * in arrival order, off the I/O thread so a handler may make blocking calls. The queue is
  * bounded by max_dispatch items and max_dispatch_bytes of attachments: past the bound a
  * call or read is answered LIMIT_REACHED at once and a notification is dropped and counted.
+ * Batching: the receive path queues without signalling and calls plx_dispatch_flush once
+ * per read (one wake-up per read, not per message); the dispatcher takes the whole queue per
+ * wake-up, and the batch counts against the bounds until it has run.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +22,10 @@ static void append(plx_client *c, plx_item *it) {
     c->dq_tail = it;
     c->dq_len++;
     c->dq_bytes += it->bytes;
-    pthread_cond_signal(&c->disp_cv);
+}
+
+void plx_dispatch_flush(plx_client *c) {
+    if (c->dq) pthread_cond_signal(&c->disp_cv);
 }
 
 static void item_free(plx_item *it) {
@@ -197,11 +203,16 @@ static void run_change(plx_client *c, plx_item *it, plx_change_fn fn, void *ud) 
     fn(c, &ch, ud);
 }
 
-static void run(plx_client *c, plx_item *it) {
+/* Runs one item's handler. 0, or -1 when the client is closing (nothing was run). */
+static int run(plx_client *c, plx_item *it) {
     plx_status st;
     void *fn, *ud;
 
     pthread_mutex_lock(&c->mu);
+    if (c->closing) {
+        pthread_mutex_unlock(&c->mu);
+        return -1;
+    }
     switch (it->kind) {
     case PLX_ITEM_EVENT:
         fn = (void *)c->on_event, ud = c->on_event_ud;
@@ -242,26 +253,33 @@ static void run(plx_client *c, plx_item *it) {
         ((plx_status_fn)fn)(c, &st, ud);
         break;
     }
+    return 0;
 }
 
 void *plx_dispatch_main(void *arg) {
     plx_client *c = arg;
-    plx_item *it;
+    plx_item *batch, *it;
+    size_t len, bytes;
+    int stop = 0;
 
     pthread_mutex_lock(&c->mu);
-    for (;;) {
+    while (!stop) {
         while (!c->dq && !c->closing)
             pthread_cond_wait(&c->disp_cv, &c->mu);
         if (c->closing) break;
-        it = c->dq;
-        c->dq = it->next;
-        if (!c->dq) c->dq_tail = NULL;
-        c->dq_len--;
-        c->dq_bytes -= it->bytes;
+        batch = c->dq;
+        len = c->dq_len;
+        bytes = c->dq_bytes;
+        c->dq = c->dq_tail = NULL; /* dq_len, dq_bytes still count the batch */
         pthread_mutex_unlock(&c->mu);
-        run(c, it);
-        item_free(it);
+        while ((it = batch)) {
+            batch = it->next;
+            if (!stop && run(c, it)) stop = 1; /* closing: the rest is freed unrun */
+            item_free(it);
+        }
         pthread_mutex_lock(&c->mu);
+        c->dq_len -= len;
+        c->dq_bytes -= bytes;
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;

@@ -4,7 +4,8 @@
  * transport vtable the WebSocket and raw-TCP bindings implement.
  *
  * Locking: one mutex (plx_client.mu) guards everything in plx_client except the fields
- * marked "I/O thread" (only the I/O thread touches them) and the immutable options.
+ * marked "reader" (only the holder of the reader role touches them: io_busy, taken and
+ * released under mu, hands them over), the link's state (link.h) and the immutable options.
  */
 #ifndef PLX_CLIENT_INTERNAL_H
 #define PLX_CLIENT_INTERNAL_H
@@ -24,6 +25,9 @@
 #define PLX_MISSED_PINGS     3            /* silence of this many ping intervals drops the link */
 #define PLX_WRITE_PIECE      (256u << 10) /* bytes handed to the socket per write */
 #define PLX_DEFAULT_TIMEOUT  30000        /* request timeout before welcome tells the server's */
+#define PLX_LINGER_MS                                                                              \
+    2 /* after a reply, the I/O thread leaves the socket this long to                              \
+         the caller's next request (which then reads it itself) */
 
 /* ---------------------------------------------------------------- URL */
 
@@ -71,8 +75,9 @@ typedef struct plx_outq {
 typedef struct plx_piece {
     const uint8_t *data;
     size_t len;
-    int first; /* the piece starts a frame */
-    int last;  /* the piece ends a frame */
+    int first;   /* the piece starts a frame */
+    int last;    /* the piece ends a frame */
+    size_t left; /* bytes of the frame from data to its end (>= len) */
 } plx_piece;
 
 /* Encodes one message with cfg (stream_prefix forced on) into an owned outmsg. 0 or the
@@ -211,9 +216,12 @@ typedef struct plx_transport_ops {
     void (*destroy)(plx_client *c);
 } plx_transport_ops;
 
-/* Each binding's constructor: sets c->tops and c->tstate. 0 or PLX_E_NOMEM. */
-int plx_ws_init(plx_client *c);
-int plx_tcp_init(plx_client *c);
+/* The constructor of both bindings (link.c; ws: WebSocket framing): sets c->tops and
+ * c->tstate. 0 or PLX_E_NOMEM. */
+int plx_link_init(plx_client *c, int ws);
+/* Writes queued frames until the socket would block, when no other thread is writing
+ * (mu held; dropped around each send). 0 or PLX_E_DISCONNECTED. */
+int plx_link_flush(plx_client *c);
 
 /* ---------------------------------------------------------------- the client */
 
@@ -251,6 +259,14 @@ struct plx_client {
     int gzip;
 
     plx_outq q;
+    int wr_busy;     /* the writer role is taken: a thread is writing queued frames (link.c) */
+    int io_busy;     /* the reader role is taken: a thread polls and reads the socket and runs
+                        the receive path (the fields marked "reader" below are its own) */
+    int io_err;      /* a caller's read ended the session: the I/O thread drops it */
+    int io_kick;     /* the I/O thread should take the reader role now */
+    size_t nwaiting; /* blocking requests not yet answered */
+    uint64_t linger_until; /* see PLX_LINGER_MS */
+    pthread_cond_t io_cv;  /* the I/O thread waits here while it leaves the socket to callers */
     size_t max_queue;
     uint32_t next_msg_id;
     plx_pending pend;
@@ -259,7 +275,7 @@ struct plx_client {
     int restore_code;
 
     plx_item *dq, *dq_tail;
-    size_t dq_len, dq_bytes;
+    size_t dq_len, dq_bytes; /* queued items and the batch the dispatcher is running */
 
     plx_event_fn on_event;
     void *on_event_ud;
@@ -273,7 +289,7 @@ struct plx_client {
     plx_client_stats stats;
     unsigned rand_state;
 
-    /* I/O thread */
+    /* reader: the thread holding the reader role (the I/O thread, or a caller) */
     plx_reader *reader;
     int hello_code; /* 0 waiting, 1 welcomed, < 0 refused */
     char hello_msg[256];
@@ -293,6 +309,9 @@ int plx_client_timeout(plx_client *c, int timeout_ms);
 /* io.c: the I/O thread and its receive path (I/O thread only). */
 void *plx_io_main(void *arg);
 void plx_io_frame(plx_client *c, const uint8_t *frame, size_t len);
+/* Makes the I/O thread take the reader role soon (mu held): output waits for POLLOUT,
+ * another caller waits for its reply, or a caller's read failed. */
+void plx_io_kick(plx_client *c);
 /* Sends the fatal error code to the server and ends the session (SES-22). */
 void plx_io_fatal(plx_client *c, int code);
 /* Feeds stream bytes; returns 0, or a negative code when the stream is broken. */
@@ -349,6 +368,9 @@ void plx_dispatch_push(plx_client *c, plx_item_kind kind, plx_msg *m);
 /* Queues a status notification (under mu). */
 void plx_dispatch_status(plx_client *c, plx_status_kind kind, int code, const char *text);
 void plx_dispatch_clear(plx_client *c);
+/* Wakes the dispatcher when items are queued (under mu). The receive path calls it once
+ * after each read, so a read of many messages costs one wake-up. */
+void plx_dispatch_flush(plx_client *c);
 
 /* answer.c */
 struct plx_answer {

@@ -17,6 +17,12 @@ static int terminal(int code) {
            code == PLX_E_UNSUPPORTED_VERSION;
 }
 
+void plx_io_kick(plx_client *c) {
+    c->io_kick = 1;
+    pthread_cond_signal(&c->io_cv);
+    c->tops->wake(c);
+}
+
 /* Sends a fatal error to the server (SES-22) and marks the session over. */
 void plx_io_fatal(plx_client *c, int code) {
     cJSON *e = plx_error_json(code, NULL, NULL);
@@ -205,8 +211,9 @@ static int new_reader(plx_client *c) {
     return c->reader ? 0 : PLX_E_NOMEM;
 }
 
-/* Transport, hello, welcome (restore requests go out on welcome). */
-static int session_open(plx_client *c) {
+/* Transport, hello, welcome (restore requests go out on welcome); the reader role is taken
+ * with the HELLO state. */
+static int session_start(plx_client *c) {
     uint64_t deadline = plx_client_now_ms() + (uint64_t)c->opt.connect_timeout_ms, now;
     cJSON *hello;
     int rc;
@@ -225,6 +232,7 @@ static int session_open(plx_client *c) {
     }
     c->gen++;
     c->state = PLX_ST_HELLO;
+    c->io_busy = 1; /* the reader role, until session_open returns (see session_run) */
     memset(&c->enc, 0, sizeof(c->enc));
     c->enc.max_frame = PLX_HELLO_MAX_FRAME;
     c->enc.max_message = PLX_HELLO_MAX_FRAME;
@@ -245,6 +253,16 @@ static int session_open(plx_client *c) {
     return rc;
 }
 
+/* session_start, then the reader role is released (callers may read once READY). */
+static int session_open(plx_client *c) {
+    int rc = session_start(c);
+
+    pthread_mutex_lock(&c->mu);
+    c->io_busy = 0;
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
 static void send_bye(plx_client *c) {
     cJSON *bye = cJSON_CreateObject();
 
@@ -255,35 +273,74 @@ static void send_bye(plx_client *c) {
     cJSON_Delete(bye);
 }
 
-/* Services the session until it ends; returns why. */
+/* The I/O thread's timer duties, with the reader role held: partial-message expiry and the
+ * silent-server check. 0, or why the session ends. */
+static int timers(plx_client *c, uint64_t ping) {
+    uint64_t now = plx_client_now_ms();
+    int rc = plx_reader_tick(c->reader, now);
+
+    if (rc < 0) {
+        plx_io_fatal(c, rc);
+        return rc;
+    }
+    if (ping && now - c->last_rx_ms > PLX_MISSED_PINGS * ping) return PLX_E_PING_TIMEOUT;
+    return 0;
+}
+
+/* 1 when the I/O thread should leave the socket to callers for now (mu held): a blocking
+ * call was answered a moment ago and no request waits, so the caller's next request will
+ * most likely read its own reply (PLX_LINGER_MS). */
+static int lingering(const plx_client *c, uint64_t now) {
+    return c->nwaiting == 0 && !c->io_kick && !c->closing && now < c->linger_until;
+}
+
+/* Services the session until it ends; returns why. The reader role is taken for each
+ * service round and released after it; while a caller holds it or the I/O thread lingers,
+ * the I/O thread only wakes for its timers (every PLX_SERVICE_SLICE_MS) or a kick. */
 static int session_run(plx_client *c) {
-    uint64_t close_deadline = 0, now, ping;
+    uint64_t close_deadline = 0, now, ping, until;
     size_t queued;
-    int closing, rc;
+    int closing, rc, serve;
 
     for (;;) {
         pthread_mutex_lock(&c->mu);
+        plx_dispatch_flush(c); /* what the last read queued: one wake-up */
+        now = plx_client_now_ms();
+        while (!c->io_err && (c->io_busy || lingering(c, now))) {
+            until = now + PLX_SERVICE_SLICE_MS;
+            if (!c->io_busy && c->linger_until < until) until = c->linger_until;
+            plx_cond_wait_until(&c->io_cv, &c->mu, until);
+            now = plx_client_now_ms();
+            if (!c->io_busy && now >= until) break; /* timers are due */
+        }
+        if (c->io_err) {
+            rc = c->io_err;
+            c->io_err = 0;
+            pthread_mutex_unlock(&c->mu);
+            return rc;
+        }
+        serve = !lingering(c, now);
+        c->io_busy = 1;
+        c->io_kick = 0;
         closing = c->closing;
         queued = c->q.bytes;
         ping = c->ping_interval_ms;
         pthread_mutex_unlock(&c->mu);
-        now = plx_client_now_ms();
+        rc = 0;
         if (closing && !close_deadline) {
             close_deadline = now + PLX_CLOSE_FLUSH_MS;
             send_bye(c);
-            continue;
+        } else if (closing && (queued == 0 || now >= close_deadline)) {
+            rc = PLX_E_CLOSED;
+        } else if (serve) {
+            rc = c->tops->service(c, PLX_SERVICE_SLICE_MS);
+            if (!rc) rc = c->rx_fatal;
         }
-        if (closing && (queued == 0 || now >= close_deadline)) return PLX_E_CLOSED;
-        rc = c->tops->service(c, PLX_SERVICE_SLICE_MS);
+        if (!rc) rc = timers(c, ping);
+        pthread_mutex_lock(&c->mu);
+        c->io_busy = 0;
+        pthread_mutex_unlock(&c->mu);
         if (rc) return rc;
-        if (c->rx_fatal) return c->rx_fatal;
-        now = plx_client_now_ms();
-        rc = plx_reader_tick(c->reader, now);
-        if (rc < 0) {
-            plx_io_fatal(c, rc);
-            return rc;
-        }
-        if (ping && now - c->last_rx_ms > PLX_MISSED_PINGS * ping) return PLX_E_PING_TIMEOUT;
     }
 }
 
@@ -291,8 +348,18 @@ static int session_run(plx_client *c) {
 static void session_drop(plx_client *c, int why) {
     int was_up;
 
+    /* Take both roles so no thread is in send(2) or poll(2) on the socket while it closes
+     * and the queue is cleared; a writer holds its role for one non-blocking send. */
+    pthread_mutex_lock(&c->mu);
+    while (c->wr_busy || c->io_busy)
+        plx_cond_wait_until(&c->state_cv, &c->mu, plx_client_now_ms() + PLX_SERVICE_SLICE_MS);
+    c->wr_busy = c->io_busy = 1; /* a caller reading holds the role one slice at most */
+    pthread_mutex_unlock(&c->mu);
     c->tops->shutdown(c);
     pthread_mutex_lock(&c->mu);
+    c->wr_busy = c->io_busy = 0;
+    c->io_err = 0;
+    c->linger_until = 0;
     was_up = c->state == PLX_ST_RESTORING || c->state == PLX_ST_READY;
     plx_pending_fail_all(c, c->closing ? PLX_E_CLOSED : PLX_E_DISCONNECTED);
     plx_outq_clear(&c->q);
@@ -300,6 +367,7 @@ static void session_drop(plx_client *c, int why) {
     c->restore_left = 0;
     if (was_up && !c->closing)
         plx_dispatch_status(c, PLX_STATUS_DOWN, why, plx_client_strerror(why));
+    plx_dispatch_flush(c);
     pthread_cond_broadcast(&c->state_cv);
     pthread_mutex_unlock(&c->mu);
 }

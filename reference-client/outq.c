@@ -127,6 +127,7 @@ int plx_outq_peek(plx_outq *q, size_t max, plx_piece *p) {
     p->len = left < max ? left : max;
     p->first = m->off == 0;
     p->last = p->len == left;
+    p->left = left;
     return 1;
 }
 

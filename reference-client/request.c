@@ -1,7 +1,8 @@
 /*
  * request.c - blocking requests: wait (bounded) for a ready session, take a request id,
- * queue the message, wait for its reply on a condition variable of the caller's own, and
- * turn a reply into a plx_result. The I/O thread completes or fails waiters.
+ * queue and write the message, wait for its reply (reading the socket itself when nobody
+ * else does, else on a condition variable of the caller's own), and turn a reply into a
+ * plx_result. Whoever reads the socket completes waiters; the I/O thread fails them.
  */
 #include <string.h>
 
@@ -30,6 +31,42 @@ static int set_number(cJSON *json, const char *name, double v) {
     return 0;
 }
 
+/* 1 when the calling thread may take the reader role (mu held): the session it sent on is
+ * ready and nobody else reads. */
+static int may_read(const plx_client *c, uint64_t gen) {
+    return !c->io_busy && !c->io_err && !c->closing && c->state == PLX_ST_READY && c->gen == gen;
+}
+
+/* Waits for w until local (mu held). When the socket is free the caller reads it itself, so
+ * its reply needs no hand-off from the I/O thread; it routes everything it reads as the I/O
+ * thread would (replies to their waiters, handlers' work to the dispatcher), one service
+ * slice at a time. Otherwise it sleeps until the reader completes it. */
+static void wait_reply(plx_client *c, plx_waiter *w, uint64_t gen, uint64_t local) {
+    uint64_t now;
+    int rc;
+
+    while (!w->done && (now = plx_client_now_ms()) < local) {
+        if (!may_read(c, gen)) {
+            plx_cond_wait_until(&w->cv, &c->mu, local);
+            continue;
+        }
+        c->io_busy = 1;
+        pthread_mutex_unlock(&c->mu);
+        rc = c->tops->service(
+            c, (int)(local - now < PLX_SERVICE_SLICE_MS ? local - now : PLX_SERVICE_SLICE_MS));
+        if (!rc) rc = c->rx_fatal;
+        pthread_mutex_lock(&c->mu);
+        c->io_busy = 0;
+        plx_dispatch_flush(c);
+        if (rc) {
+            c->io_err = rc; /* the I/O thread ends the session and reconnects */
+            plx_io_kick(c);
+        } else if (c->nwaiting > (w->done ? 0 : 1)) {
+            plx_io_kick(c); /* other callers wait: the I/O thread reads for them */
+        }
+    }
+}
+
 int plx_roundtrip(plx_client *c, cJSON *json, const plx_bytes *att, size_t natt, int timeout_ms,
                   int is_call, plx_msg *reply) {
     plx_waiter w;
@@ -50,6 +87,7 @@ int plx_roundtrip(plx_client *c, cJSON *json, const plx_bytes *att, size_t natt,
             rc = PLX_E_LIMIT_REACHED;
             break;
         }
+        c->nwaiting++;
         gen = c->gen;
         rc = set_number(json, "id", (double)id);
         if (!rc && is_call) {
@@ -60,20 +98,22 @@ int plx_roundtrip(plx_client *c, cJSON *json, const plx_bytes *att, size_t natt,
         if (rc == PLX_E_DISCONNECTED && plx_pending_find(&c->pend, id) && !w.done &&
             plx_client_now_ms() < deadline) {
             plx_pending_remove(&c->pend, id); /* the session ended before it went out: retry */
+            c->nwaiting--;
             id = 0;
             continue;
         }
         break;
     }
     if (!rc) {
-        uint64_t local = deadline + (is_call ? PLX_CALL_GRACE_MS : 0);
-        while (!w.done && plx_client_now_ms() < local)
-            plx_cond_wait_until(&w.cv, &c->mu, local);
+        wait_reply(c, &w, gen, deadline + (is_call ? PLX_CALL_GRACE_MS : 0));
         rc = w.done ? w.code : PLX_E_CALL_TIMEOUT;
     } else if (w.done && w.code == 0) {
         rc = 0; /* answered although queuing reported a problem late: take the answer */
     }
-    if (id && !w.done) plx_pending_remove(&c->pend, id);
+    if (id && !w.done) {
+        plx_pending_remove(&c->pend, id);
+        c->nwaiting--;
+    }
     pthread_mutex_unlock(&c->mu);
     pthread_cond_destroy(&w.cv);
     if (rc == 0)
@@ -135,6 +175,7 @@ void plx_pending_fail_all(plx_client *c, int code) {
         plx_slot *s = &c->pend.slots[i];
         if (s->kind == PLX_SLOT_FREE) continue;
         if (s->kind == PLX_SLOT_WAITER && s->w) {
+            if (!s->w->done) c->nwaiting--;
             s->w->done = 1;
             s->w->code = code;
             pthread_cond_signal(&s->w->cv);
@@ -157,6 +198,8 @@ void plx_pending_complete(plx_client *c, uint64_t id, plx_msg *m) {
             s->w->code = 0;
         }
         s->w->done = 1;
+        c->nwaiting--;
+        c->linger_until = plx_client_now_ms() + PLX_LINGER_MS;
         pthread_cond_signal(&s->w->cv);
     } else if (s->kind == PLX_SLOT_RESTORE) {
         err = cJSON_GetObjectItemCaseSensitive(m->json, "error");

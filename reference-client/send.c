@@ -1,8 +1,9 @@
 /*
  * send.c - queuing one message on the current session: encode it with the session's
  * limits (outside the lock: a large body is copied and maybe compressed), then append it
- * to the send queue, waiting for room under the queue's byte bound, and wake the I/O
- * thread. A message meant for a session that has ended is dropped (PLX_E_DISCONNECTED).
+ * to the send queue, waiting for room under the queue's byte bound, and write it from the
+ * calling thread as far as the socket takes it. A message meant for a session that has
+ * ended is dropped (PLX_E_DISCONNECTED).
  */
 #include "internal.h"
 
@@ -39,7 +40,9 @@ int plx_send_locked(plx_client *c, uint64_t gen, const cJSON *json, const plx_by
         return c->closing ? PLX_E_CLOSED : PLX_E_DISCONNECTED;
     }
     plx_outq_push(&c->q, m);
-    c->tops->wake(c);
+    /* The calling thread writes (no hand-off); what the socket does not take now is left to
+     * the reader's POLLOUT, which a wake makes sure it polls for. */
+    if (plx_link_flush(c) == 0 && c->q.bytes > 0) plx_io_kick(c);
     return 0;
 }
 

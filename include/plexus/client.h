@@ -1,23 +1,32 @@
 /*
  * plexus/client.h - libplexus-client: a blocking client of the Plexus v1 protocol with
- * handlers, over the WebSocket binding (ws://host:port[/path], libwebsockets) or the stream
+ * handlers, over the WebSocket binding (ws://host:port[/path]) or the stream
  * binding over raw TCP (plexus://host:port).
  *
  * Threading model
- *   - Each client owns two threads: an I/O thread that owns the socket (connects, sends
- *     hello, reads and writes frames, answers pings, reconnects with backoff) and a
- *     dispatcher thread that runs every handler: routes, adapter reads, events, presence,
- *     change notifications and status notifications, one at a time, in arrival order.
+ *   - Each client owns two threads: an I/O thread (connects, sends hello, reconnects with
+ *     backoff, watches for a silent server, and services the socket when nobody else does)
+ *     and a dispatcher thread that runs every handler: routes, adapter reads, events,
+ *     presence, change notifications and status notifications, one at a time, in arrival
+ *     order.
  *   - Every other function may be called from any thread, concurrently. Blocking calls
  *     (call, call_all, send with a delivery count, cmd, pipeline, join, leave, rename,
  *     serve, watch, adapt, List and Dict helpers) wait for their reply at most their
- *     timeout; a handler may make blocking calls (they are answered by the I/O thread). A
- *     handler that calls a route served by its own client waits for itself: that call
- *     times out (handlers run one at a time).
+ *     timeout; a handler may make blocking calls. A handler that calls a route served by its
+ *     own client waits for itself: that call times out (handlers run one at a time).
+ *   - Fast paths (no thread hand-off): the thread that sends a message writes it to the
+ *     socket itself, as far as the socket takes it (one writer at a time, in queue order;
+ *     the rest is written by whoever services the socket). A thread blocked in a request
+ *     reads the socket itself when no other thread is reading it, and routes everything it
+ *     reads exactly as the I/O thread would (replies to their waiters, handlers' work to the
+ *     dispatcher). After answering a blocking request the I/O thread leaves the socket to
+ *     the caller's next request for up to 2 ms; what arrives meanwhile while no request
+ *     reads waits at most that long. The dispatcher is woken once per read, however many
+ *     messages the read brought, and runs everything queued per wake-up.
  *   - plx_client_close must not be called from a handler (it returns PLX_E_INVAL there),
  *     and no other thread may use the client once close has begun.
- *   - libwebsockets logs to stderr at its own default level; the application chooses it
- *     (lws_set_log_level is process-wide, so the library leaves it alone).
+ *   - The WebSocket binding is the library's own (RFC 6455 client framing on a plain
+ *     socket); libwebsockets provides only its SHA-1 and base64 helpers to the handshake.
  *
  * Timeouts: every blocking function takes timeout_ms; 0 or less means the client's default
  * (plx_client_options.timeout_ms, else the server's call_timeout_ms from welcome). A request
