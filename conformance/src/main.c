@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "case.h"
+#include "clientrun.h"
 #include "json.h"
 #include "modes.h"
 #include "record.h"
@@ -42,6 +43,8 @@ static const char *usage_main =
     "commands:\n"
     "  server URL              run the conformance cases against a server\n"
     "                          (ws://host:port or plexus://host:port for the stream binding)\n"
+    "  client --driver CMD     act as the server and run the client cases against a client\n"
+    "                          operated by a driver process (conformance/DRIVERS.md)\n"
     "  codec --adapter CMD     run spec/vectors against a codec through an adapter process\n"
     "  coverage                list requirement IDs that no case or vector checks\n"
     "  help [COMMAND]          this text, or a command's options\n"
@@ -413,7 +416,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(cmd, "record"))
         return plx_conform_record_main(argc - 1, argv + 1);
     else if (!strcmp(cmd, "client"))
-        return usage_error(NULL, "'%s' is not implemented yet", cmd);
+        return cf_client_main(argc - 1, argv + 1, PLX_SOURCE_DIR);
     else
         return usage_error(NULL, "unknown command '%s'", cmd);
     memset(&o, 0, sizeof(o));
