@@ -17,7 +17,7 @@
 
 #include "internal.h"
 
-hub_agg *hub_agg_new(plx_hub *h, hub_conn *caller, uint64_t rid, int pipeline, size_t nslots) {
+hub_agg *hub_agg_new(hub_conn *caller, uint64_t rid, int pipeline, size_t nslots) {
     hub_agg *a = calloc(1, sizeof(*a));
     if (!a || !(a->slots = calloc(nslots ? nslots : 1, sizeof(*a->slots)))) {
         free(a);
@@ -28,7 +28,6 @@ hub_agg *hub_agg_new(plx_hub *h, hub_conn *caller, uint64_t rid, int pipeline, s
         free(a);
         return NULL;
     }
-    (void)h;
     a->pipeline = pipeline;
     a->caller = caller->id;
     a->rid = rid;

@@ -48,7 +48,7 @@ void hub_on_call_all(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         hub_reply(h, c, rid, cJSON_CreateObject(), NULL);
         return;
     }
-    hub_agg *a = hub_agg_new(h, c, rid, 0, n);
+    hub_agg *a = hub_agg_new(c, rid, 0, n);
     if (!a) {
         free(targets);
         hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);

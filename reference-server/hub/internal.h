@@ -346,7 +346,7 @@ void hub_calls_release(plx_hub *h, hub_conn *c);
 void hub_on_call_all(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now);
 /* An aggregate of nslots empty slots for caller's request rid, registered as pending
  * (remaining 0: the creator sets it). NULL on no memory. */
-hub_agg *hub_agg_new(plx_hub *h, hub_conn *caller, uint64_t rid, int pipeline, size_t nslots);
+hub_agg *hub_agg_new(hub_conn *caller, uint64_t rid, int pipeline, size_t nslots);
 /* Names slot i (call_all). 0 or NOMEM. */
 int hub_agg_name(hub_agg *a, size_t i, const char *name);
 /* Fills slot i with entry (taken; NULL: an INTERNAL error entry). */

@@ -278,7 +278,7 @@ void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         pipe_free(p, (size_t)n);
         return;
     }
-    if (!(a = hub_agg_new(h, c, rid, 1, (size_t)n))) {
+    if (!(a = hub_agg_new(c, rid, 1, (size_t)n))) {
         pipe_free(p, (size_t)n);
         hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
         return;
