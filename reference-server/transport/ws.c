@@ -109,10 +109,12 @@ static int ws_writeable(struct lws *wsi, plx_conn *c) {
         if (plx_sendq_bytes(c->q) || c->closing) lws_callback_on_writable(wsi);
         return 0;
     }
-    /* Closing while the peer is inside a message would leave its unread bytes in our socket
-     * and the kernel would answer with a reset that can destroy the error and close frame we
-     * sent: wait for the message's end (the close drain timeout bounds the wait). */
-    if (c->closing && !c->peer_mid_msg) plx_conn_start_close(c);
+    /* The queue (the error) is written: send the close frame now, even while the peer is
+     * inside a message (FRM-6: a header announcing too much gets 1009 at once, not when the
+     * peer finishes or stalls). lws keeps reading, and dropping, until the peer's close
+     * arrives, so its unread bytes cannot make the kernel reset the connection before the
+     * peer has read our error and close frame. */
+    if (c->closing) plx_conn_start_close(c);
     return 0;
 }
 
@@ -147,7 +149,6 @@ static int callback_plexus(struct lws *wsi, enum lws_callback_reasons reason, vo
         }
         ws->conn->peer_mid_msg = !final;
         plx_conn_ws_data(ws->conn, in, len, final);
-        if (final && ws->conn->closing) lws_callback_on_writable(wsi); /* see ws_writeable */
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         if (!ws || !ws->conn) return 0;

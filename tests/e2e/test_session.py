@@ -2,15 +2,18 @@
 text messages, garbage frames, subprotocol, /healthz and the command line."""
 
 import asyncio
+import gzip
 import http.client
 import os
 import socket
+import struct
 import subprocess
 
 import websockets
 
 from conftest import server_bin
-from plexus_wire import TcpClient, WsClient, encode_body, encode_frames, frame, run
+from plexus_wire import (FLAG_GZIP, HEADER, TcpClient, WsClient, encode_body, encode_frames,
+                         frame, run)
 
 
 def test_hello_welcome(start_server):
@@ -273,16 +276,67 @@ def test_before_welcome_rules(start_server):
     async def send_unknown(c):
         await c.send_frame(frame(1, 0, encode_body({"t": "nonsense", "id": 4})))
 
+    async def send_missing_t(c):
+        await c.send_frame(frame(1, 0, encode_body({"id": 4, "version": 1})))
+
     async def send_big(c):
         await c.send_frame(frame(1, 0, encode_body({"t": "hello", "version": 1,
                                                    "pad": "y" * 70000})))
 
+    async def send_gzip_hello(c):  # SES-3, CHK-9: gzip is not in effect before welcome
+        packed = gzip.compress(encode_body({"t": "hello", "version": 1}), mtime=0)
+        await c.send_frame(frame(1, 0, packed, flags=FLAG_GZIP))
+
     async def main():
         for send, code in ((send_chunked, 601), (send_ping, 601), (send_unknown, 601),
-                           (send_big, 105)):
-            close = {601: 1008, 105: 1009}[code]
+                           (send_missing_t, 601), (send_big, 105), (send_gzip_hello, 302)):
+            close = {601: 1008, 105: 1009, 302: 1002}[code]
             await expect_fatal(await WsClient.connect(srv.port), send, code, close)
             await expect_fatal(await TcpClient.connect(srv.tcp_port), send, code)
+
+    run(main())
+
+
+def test_too_large_header_fails_at_once_while_the_peer_stalls(start_server):
+    """FRM-5, FRM-6, TRN-9, TRN-14: a header announcing more than max_frame (65,536 before
+    welcome, the negotiated value after) gets FRAME_TOO_LARGE and close 1009 as soon as its
+    16 bytes are in, although the rest of the message never comes."""
+    srv = start_server("--tcp-port", 0)
+
+    async def ws_case(length, max_frame):
+        c = await WsClient.connect(srv.port)
+        if max_frame:
+            assert (await c.hello(max_frame=max_frame))["max_frame"] == max_frame
+        stall = asyncio.Event()
+
+        async def fragments():  # the header as the first fragment, then nothing
+            yield HEADER.pack(1, 0, 0, 9, 0, length)
+            await stall.wait()
+            yield b"x"
+
+        sender = asyncio.ensure_future(c.ws.send(fragments()))
+        try:
+            code, seen = await c.wait_closed(timeout=2)  # the drain timeout is 4 s
+        finally:
+            stall.set()
+            sender.cancel()
+        assert code == 1009
+        assert [m["name"] for m, _ in seen if m.get("t") == "error"] == ["FRAME_TOO_LARGE"]
+
+    async def tcp_case(length, max_frame):
+        t = await TcpClient.connect(srv.tcp_port)
+        if max_frame:
+            assert (await t.hello(max_frame=max_frame))["max_frame"] == max_frame
+        t.writer.write(struct.pack(">I", 16 + length) + HEADER.pack(1, 0, 0, 9, 0, length))
+        await t.writer.drain()
+        m, _ = await t.recv_until(lambda o: o.get("t") == "error", timeout=2)
+        assert m["name"] == "FRAME_TOO_LARGE"
+        assert await asyncio.wait_for(t.reader.read(1), 2) == b""
+
+    async def main():
+        for length, max_frame in ((65537, None), (70000, None), (1025, 1024)):
+            await ws_case(length, max_frame)
+            await tcp_case(length, max_frame)
 
     run(main())
 
