@@ -16,6 +16,7 @@ typedef struct opt_def {
     const char *name;
     opt_kind kind;
     uint64_t min, max; /* OPT_UINT range */
+    int zero_off;      /* OPT_UINT: 0 is also accepted, meaning "off" */
     const char *arg;   /* placeholder in --help */
     const char *help;
 } opt_def;
@@ -32,8 +33,10 @@ enum {
     O_MAX_FRAME,
     O_HISTORY,
     O_PING_INTERVAL,
+    O_MISSED_PONGS,
     O_HELLO_TIMEOUT,
     O_CALL_TIMEOUT,
+    O_MAX_CALL_TIMEOUT,
     O_MAX_QUEUE,
     O_LOG_LEVEL,
     O_HELP,
@@ -41,45 +44,54 @@ enum {
     O_COUNT
 };
 
+#define CONT "\n                         " /* continues a help line under the text column */
+
 static const opt_def defs[O_COUNT] = {
-    [O_HOST] = {"host", OPT_STRING, 0, 0, "ADDR", "address to listen on (default 127.0.0.1)"},
-    [O_PORT] = {"port", OPT_UINT, 0, 65535, "N",
-                "WebSocket and /healthz port, 0..65535 (default 7700); 0 picks a free port.\n"
-                "                        Once listening, prints 'listening on <port>' on stdout"},
-    [O_TCP_PORT] = {"tcp-port", OPT_UINT, 0, 65535, "N",
-                    "also serve the stream binding over raw TCP on this port (default: off);\n"
-                    "                        0 picks a free port, printed as 'listening tcp on "
-                    "<port>'"},
-    [O_SECRET] = {"secret", OPT_STRING, 0, 0, "TEXT",
-                  "shared secret every hello must carry (default: no auth)"},
-    [O_SECRET_FILE] = {"secret-file", OPT_STRING, 0, 0, "PATH",
-                       "read the secret from a file (first line, at most 4096 bytes)"},
-    [O_OVERRIDE_KEY] = {"override-key", OPT_STRING, 0, 0, "TEXT",
+    [O_HOST] = {"host", OPT_STRING, 0, 0, 0, "ADDR", "address to listen on (default 127.0.0.1)"},
+    [O_PORT] = {"port", OPT_UINT, 0, 65535, 0, "N",
+                "WebSocket and /healthz port, 0..65535 (default 7700); 0 picks a free port." CONT
+                "Once listening, prints 'listening on <port>' on stdout"},
+    [O_TCP_PORT] = {"tcp-port", OPT_UINT, 0, 65535, 0, "N",
+                    "also serve the stream binding over raw TCP on this port, 0..65535" CONT
+                    "(default: off); 0 picks a free port, printed as 'listening tcp on <port>'"},
+    [O_SECRET] = {"secret", OPT_STRING, 0, 0, 0, "TEXT",
+                  "shared secret every hello must carry, 1..4096 bytes (default: no auth)"},
+    [O_SECRET_FILE] = {"secret-file", OPT_STRING, 0, 0, 0, "PATH",
+                       "read the secret from a file (first line, 1..4096 bytes)"},
+    [O_OVERRIDE_KEY] = {"override-key", OPT_STRING, 0, 0, 0, "TEXT",
                         "key that lets a hello take a name in use (default: disabled)"},
-    [O_MAX_CONNECTIONS] = {"max-connections", OPT_UINT, 1, 1000000, "N",
-                           "connections at once, 1..1000000 (default 1024); one more gets "
-                           "SERVER_FULL"},
-    [O_MAX_MESSAGE] = {"max-message", OPT_UINT, PLX_MIN_MAX_MESSAGE, PLX_MAX_MAX_MESSAGE, "BYTES",
-                       "largest message, 65536..1073741824 (default 67108864)"},
-    [O_MAX_FRAME] = {"max-frame", OPT_UINT, PLX_MIN_MAX_FRAME, PLX_MAX_MAX_FRAME, "BYTES",
+    [O_MAX_CONNECTIONS] =
+        {"max-connections", OPT_UINT, 1, PLX_OPT_MAX_CONNECTIONS_MAX, 0, "N",
+         "connections at once, 1..1000000 (default 1024); one more gets" CONT
+         "SERVER_FULL. Needs N + 64 file descriptors: the server raises its" CONT
+         "soft limit up to the hard one (ulimit -Hn); when that is lower, the" CONT
+         "bound in effect is the hard limit - 64 (logged at start-up)"},
+    [O_MAX_MESSAGE] = {"max-message", OPT_UINT, PLX_MIN_MAX_MESSAGE, PLX_MAX_MAX_MESSAGE, 0,
+                       "BYTES", "largest message, 65536..1073741824 (default 67108864)"},
+    [O_MAX_FRAME] = {"max-frame", OPT_UINT, PLX_MIN_MAX_FRAME, PLX_MAX_MAX_FRAME, 0, "BYTES",
                      "largest frame payload, 512..16777216 (default 1048576)"},
-    [O_HISTORY] = {"history", OPT_UINT, 0, 10000, "N",
+    [O_HISTORY] = {"history", OPT_UINT, 0, PLX_OPT_HISTORY_MAX, 0, "N",
                    "events kept per group for plexus.history, 0..10000 (default 0: off)"},
-    [O_PING_INTERVAL] = {"ping-interval", OPT_UINT, 10, 86400000, "MS",
-                         "server ping period, 10..86400000 (default 20000)"},
-    [O_HELLO_TIMEOUT] = {"hello-timeout", OPT_UINT, 10, 3600000, "MS",
-                         "time allowed before hello, 10..3600000 (default 10000)"},
-    [O_CALL_TIMEOUT] = {"call-timeout", OPT_UINT, 1, 300000, "MS",
-                        "default call timeout, 1..300000 (default 30000)"},
-    [O_MAX_QUEUE] = {"max-queue", OPT_UINT, 65536, (uint64_t)1 << 40, "BYTES",
-                     "per-connection send queue bound, at least max-message + 65536\n"
-                     "                        (default 2 x max-message); a peer that falls "
-                     "behind it is\n"
-                     "                        closed with SLOW_READER"},
-    [O_LOG_LEVEL] = {"log-level", OPT_STRING, 0, 0, "LEVEL",
+    [O_PING_INTERVAL] = {"ping-interval", OPT_UINT, PLX_OPT_PING_MIN, PLX_OPT_PING_MAX, 1, "MS",
+                         "server ping period, 0 (off) or 1000..3600000 (default 20000)"},
+    [O_MISSED_PONGS] = {"missed-pongs", OPT_UINT, 1, PLX_OPT_MISSED_PONGS_MAX, 0, "N",
+                        "unanswered pings before PING_TIMEOUT, 1..100 (default 2)"},
+    [O_HELLO_TIMEOUT] = {"hello-timeout", OPT_UINT, PLX_OPT_HELLO_MIN, PLX_OPT_HELLO_MAX, 0, "MS",
+                         "time allowed before hello, 1000..300000 (default 10000)"},
+    [O_CALL_TIMEOUT] = {"call-timeout", OPT_UINT, 1, PLX_OPT_CALL_TIMEOUT_MAX, 0, "MS",
+                        "default call timeout, 1..max-call-timeout (default 30000, or" CONT
+                        "max-call-timeout when that is lower)"},
+    [O_MAX_CALL_TIMEOUT] = {"max-call-timeout", OPT_UINT, 1, PLX_OPT_CALL_TIMEOUT_MAX, 0, "MS",
+                            "largest call timeout a call may ask for, call-timeout.." CONT
+                            "4294967295 (default 300000); larger requests are clamped"},
+    [O_MAX_QUEUE] = {"max-queue", OPT_UINT, 65536, UINT64_MAX, 0, "BYTES",
+                     "per-connection send queue bound, max-message + 65536.." CONT
+                     "18446744073709551615 (default 2 x max-message); a peer that falls" CONT
+                     "behind it is closed with SLOW_READER"},
+    [O_LOG_LEVEL] = {"log-level", OPT_STRING, 0, 0, 0, "LEVEL",
                      "error, warn, info or debug (default info); logs go to stderr"},
-    [O_HELP] = {"help", OPT_FLAG, 0, 0, NULL, "print this help and exit 0"},
-    [O_VERSION] = {"version", OPT_FLAG, 0, 0, NULL, "print the version and exit 0"},
+    [O_HELP] = {"help", OPT_FLAG, 0, 0, 0, NULL, "print this help and exit 0"},
+    [O_VERSION] = {"version", OPT_FLAG, 0, 0, 0, NULL, "print the version and exit 0"},
 };
 
 void plx_options_usage(FILE *f) {
@@ -91,7 +103,7 @@ void plx_options_usage(FILE *f) {
         char left[64];
         snprintf(left, sizeof(left), "--%s%s%s", defs[i].name, defs[i].arg ? " " : "",
                  defs[i].arg ? defs[i].arg : "");
-        fprintf(f, "  %-22s%s\n", left, defs[i].help);
+        fprintf(f, "  %-22s %s\n", left, defs[i].help);
     }
     fprintf(f, "\nValues may also be given as --name=value.\n"
                "SIGTERM or SIGINT closes every connection with 1001 and exits 0.\n\n"
@@ -111,6 +123,12 @@ static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out) 
     if (errno || *end || v < min || v > max) return -1;
     *out = v;
     return 0;
+}
+
+/* An OPT_UINT value: an integer in def's range, or 0 when def->zero_off. */
+static int parse_value(const opt_def *def, const char *s, uint64_t *out) {
+    if (def->zero_off && parse_uint(s, 0, 0, out) == 0) return 0;
+    return parse_uint(s, def->min, def->max, out);
 }
 
 static int read_secret_file(const char *path, char **out, char *err, size_t errlen) {
@@ -150,8 +168,10 @@ static void set_defaults(plx_options *o) {
     o->max_message = PLX_DEFAULT_MAX_MESSAGE;
     o->max_frame = PLX_DEFAULT_MAX_FRAME;
     o->ping_interval_ms = 20000;
+    o->missed_pongs = 2;
     o->hello_timeout_ms = 10000;
     o->call_timeout_ms = 30000;
+    o->max_call_timeout_ms = 300000;
     o->log_level = PLX_LOG_INFO;
 }
 
@@ -211,11 +231,17 @@ static int apply(plx_options *o, int which, const char *val, uint64_t num, char 
     case O_PING_INTERVAL:
         o->ping_interval_ms = (uint32_t)num;
         break;
+    case O_MISSED_PONGS:
+        o->missed_pongs = (uint32_t)num;
+        break;
     case O_HELLO_TIMEOUT:
         o->hello_timeout_ms = (uint32_t)num;
         break;
     case O_CALL_TIMEOUT:
         o->call_timeout_ms = (uint32_t)num;
+        break;
+    case O_MAX_CALL_TIMEOUT:
+        o->max_call_timeout_ms = (uint32_t)num;
         break;
     case O_MAX_QUEUE:
         o->max_queue = num;
@@ -276,10 +302,10 @@ plx_options_result plx_options_parse(int argc, char **argv, plx_options *o, char
             snprintf(err, errlen, "--%s needs a value (%s)", defs[which].name, defs[which].arg);
             goto fail;
         }
-        if (defs[which].kind == OPT_UINT &&
-            parse_uint(val, defs[which].min, defs[which].max, &num)) {
-            snprintf(err, errlen, "--%s: '%s' is not an integer in %llu..%llu", defs[which].name,
-                     val, (unsigned long long)defs[which].min, (unsigned long long)defs[which].max);
+        if (defs[which].kind == OPT_UINT && parse_value(&defs[which], val, &num)) {
+            snprintf(err, errlen, "--%s: '%s' is not %san integer in %llu..%llu", defs[which].name,
+                     val, defs[which].zero_off ? "0 (off) or " : "",
+                     (unsigned long long)defs[which].min, (unsigned long long)defs[which].max);
             goto fail;
         }
         if (apply(o, which, val, num, err, errlen)) goto fail;
@@ -291,6 +317,13 @@ plx_options_result plx_options_parse(int argc, char **argv, plx_options *o, char
     if (seen[O_VERSION]) {
         plx_options_free(o);
         return PLX_OPTIONS_VERSION;
+    }
+    if (!seen[O_CALL_TIMEOUT] && o->call_timeout_ms > o->max_call_timeout_ms)
+        o->call_timeout_ms = o->max_call_timeout_ms; /* the default follows a lower maximum */
+    if (o->call_timeout_ms > o->max_call_timeout_ms) {
+        snprintf(err, errlen, "--call-timeout: %lu is above max-call-timeout (%lu)",
+                 (unsigned long)o->call_timeout_ms, (unsigned long)o->max_call_timeout_ms);
+        goto fail;
     }
     if (o->max_queue == 0) o->max_queue = 2 * (uint64_t)o->max_message;
     if (o->max_queue < (uint64_t)o->max_message + 65536) {
@@ -313,4 +346,10 @@ void plx_options_free(plx_options *o) {
         free(o->secret);
         o->secret = NULL;
     }
+}
+
+uint32_t plx_options_connection_cap(uint32_t max_connections, uint64_t fd_limit) {
+    if (fd_limit <= PLX_FD_RESERVE) return 0;
+    if (fd_limit - PLX_FD_RESERVE < max_connections) return (uint32_t)(fd_limit - PLX_FD_RESERVE);
+    return max_connections;
 }

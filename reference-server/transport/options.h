@@ -19,21 +19,38 @@
 #define PLX_DEFAULT_PORT 7700
 #define PLX_SECRET_MAX   4096 /* bytes of a secret, whether given inline or in a file */
 
+/* File descriptors kept free for everything but peer connections (stdio, listeners, lws's
+ * wake-up pipe, /healthz requests, connections being refused with SERVER_FULL). */
+#define PLX_FD_RESERVE 64
+
+/* Ranges of the options whose range SPEC.md's LIM-1 table gives (and of the others). */
+#define PLX_OPT_MAX_CONNECTIONS_MAX 1000000u
+#define PLX_OPT_HISTORY_MAX         10000u
+#define PLX_OPT_PING_MIN            1000u /* --ping-interval 0 (off) or PING_MIN..PING_MAX */
+#define PLX_OPT_PING_MAX            3600000u
+#define PLX_OPT_HELLO_MIN           1000u
+#define PLX_OPT_HELLO_MAX           300000u
+#define PLX_OPT_MISSED_PONGS_MAX    100u
+#define PLX_OPT_CALL_TIMEOUT_MAX    UINT32_MAX /* --max-call-timeout's top; --call-timeout <= it */
+
 typedef struct plx_options {
-    const char *host;          /* --host, default "127.0.0.1" (borrowed from argv) */
-    int port;                  /* --port 0..65535, default 7700; 0 picks a free port */
-    int tcp_port;              /* --tcp-port 0..65535; -1 (default): no stream binding */
-    char *secret;              /* --secret / --secret-file: owned, NULL when no auth */
-    const char *override_key;  /* --override-key (borrowed), NULL: no takeover */
-    uint32_t max_connections;  /* --max-connections 1..1000000, default 1024 */
-    uint32_t max_message;      /* --max-message 65536..1 GiB, default 64 MiB */
-    uint32_t max_frame;        /* --max-frame 512..16 MiB, default 1 MiB */
-    uint32_t history;          /* --history 0..10000 events per group, default 0 (off) */
-    uint32_t ping_interval_ms; /* --ping-interval 10..86400000, default 20000 */
-    uint32_t hello_timeout_ms; /* --hello-timeout 10..3600000, default 10000 */
-    uint32_t call_timeout_ms;  /* --call-timeout 1..300000, default 30000 */
-    uint64_t max_queue;        /* --max-queue >= max_message + 65536, default 2 x max_message */
-    plx_log_level log_level;   /* --log-level error|warn|info|debug, default info */
+    const char *host;             /* --host, default "127.0.0.1" (borrowed from argv) */
+    int port;                     /* --port 0..65535, default 7700; 0 picks a free port */
+    int tcp_port;                 /* --tcp-port 0..65535; -1 (default): no stream binding */
+    char *secret;                 /* --secret / --secret-file: owned, NULL when no auth */
+    const char *override_key;     /* --override-key (borrowed), NULL: no takeover */
+    uint32_t max_connections;     /* --max-connections 1..1000000, default 1024 (the bound in
+                                     effect may be lower: plx_options_connection_cap) */
+    uint32_t max_message;         /* --max-message 65536..1 GiB, default 64 MiB */
+    uint32_t max_frame;           /* --max-frame 512..16 MiB, default 1 MiB */
+    uint32_t history;             /* --history 0..10000 events per group, default 0 (off) */
+    uint32_t ping_interval_ms;    /* --ping-interval 0 (off) or 1000..3600000, default 20000 */
+    uint32_t missed_pongs;        /* --missed-pongs 1..100, default 2 */
+    uint32_t hello_timeout_ms;    /* --hello-timeout 1000..300000, default 10000 */
+    uint32_t call_timeout_ms;     /* --call-timeout 1..max_call_timeout_ms, default 30000 */
+    uint32_t max_call_timeout_ms; /* --max-call-timeout >= call_timeout_ms, default 300000 */
+    uint64_t max_queue;           /* --max-queue >= max_message + 65536, default 2 x max_message */
+    plx_log_level log_level;      /* --log-level error|warn|info|debug, default info */
 } plx_options;
 
 typedef enum plx_options_result {
@@ -53,5 +70,9 @@ plx_options_result plx_options_parse(int argc, char **argv, plx_options *o, char
 void plx_options_free(plx_options *o);
 /* Writes the --help text (every option, default, range, exit codes) to f. */
 void plx_options_usage(FILE *f);
+/* The connection bound in effect when the process may hold fd_limit file descriptors
+ * (RLIMIT_NOFILE after the server tried to raise it to max_connections + PLX_FD_RESERVE):
+ * min(max_connections, fd_limit - PLX_FD_RESERVE). 0 when fd_limit leaves no room at all. */
+uint32_t plx_options_connection_cap(uint32_t max_connections, uint64_t fd_limit);
 
 #endif

@@ -3,6 +3,7 @@
  * callbacks to connections, runs the hub's timers from an lws_sul on the service thread, and
  * drives the service loop through a graceful shutdown.
  */
+#include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,14 +101,16 @@ static int make_hub(plx_server *s, const plx_options *o) {
     memset(&hc, 0, sizeof(hc));
     hc.secret = o->secret;
     hc.override_key = o->override_key;
-    hc.max_connections = o->max_connections;
+    hc.max_connections = s->max_connections;
     hc.max_frame = o->max_frame;
     hc.max_message = o->max_message;
     hc.gzip_threshold = PLX_DEFAULT_GZIP_THRESHOLD;
     hc.gzip = 1;
     hc.hello_timeout_ms = o->hello_timeout_ms;
-    hc.ping_interval_ms = o->ping_interval_ms;
+    hc.ping_interval_ms = o->ping_interval_ms ? o->ping_interval_ms : PLX_HUB_PING_OFF;
+    hc.missed_pongs = o->missed_pongs;
     hc.call_timeout_ms = o->call_timeout_ms;
+    hc.max_call_timeout_ms = o->max_call_timeout_ms;
     hc.history = o->history;
     memset(&io, 0, sizeof(io));
     io.send = io_send;
@@ -137,15 +140,39 @@ static int resolve_host(plx_server *s, const char *host) {
     return -1;
 }
 
-/* --max-connections is the hub's bound (SERVER_FULL), not the fd limit's: make room. */
-static void raise_fd_limit(uint64_t want) {
+/* --max-connections is the hub's bound (SERVER_FULL), not the fd limit's: raises the soft
+ * fd limit to max_connections + PLX_FD_RESERVE when the hard limit allows, and sets
+ * s->max_connections to the bound the fds allow (plx_options_connection_cap). 0 or -1. */
+static int fit_fd_limit(plx_server *s, uint32_t max_connections) {
+    uint64_t want = (uint64_t)max_connections + PLX_FD_RESERVE;
     struct rlimit rl;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want) return;
-    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
-        plx_log(PLX_LOG_WARN, "file descriptor limit %llu is below --max-connections + 64",
-                (unsigned long long)rl.rlim_cur);
+    if (getrlimit(RLIMIT_NOFILE, &rl)) {
+        plx_log(PLX_LOG_ERROR, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+        return -1;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        struct rlimit up = rl;
+        up.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0) rl = up;
+    }
+    s->fd_limit = rl.rlim_cur == RLIM_INFINITY ? want : (uint64_t)rl.rlim_cur;
+    s->max_connections = plx_options_connection_cap(max_connections, s->fd_limit);
+    if (s->max_connections == 0) {
+        plx_log(PLX_LOG_ERROR,
+                "file descriptor limit %llu leaves no room for connections "
+                "(%d are reserved; raise ulimit -n)",
+                (unsigned long long)s->fd_limit, PLX_FD_RESERVE);
+        return -1;
+    }
+    if (s->max_connections < max_connections)
+        plx_log(PLX_LOG_WARN,
+                "file descriptor limit %llu (hard %llu): at most %lu connections "
+                "(--max-connections %lu needs %llu; raise ulimit -Hn)",
+                (unsigned long long)s->fd_limit, (unsigned long long)rl.rlim_max,
+                (unsigned long)s->max_connections, (unsigned long)max_connections,
+                (unsigned long long)want);
+    return 0;
 }
 
 int plx_server_init(plx_server *s, const plx_options *o) {
@@ -154,18 +181,18 @@ int plx_server_init(plx_server *s, const plx_options *o) {
     memset(s, 0, sizeof(*s));
     s->opt = o;
     lws_set_log_level(LLL_ERR | (plx_log_enabled(PLX_LOG_DEBUG) ? LLL_WARN : 0), lws_log_emit);
+    if (fit_fd_limit(s, o->max_connections)) return -1;
     s->conns = plx_connmap_new();
     if (!s->conns || make_hub(s, o)) {
         plx_log(PLX_LOG_ERROR, "out of memory");
         return -1;
     }
     if (resolve_host(s, o->host)) return -1;
-    raise_fd_limit((uint64_t)o->max_connections + 64);
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.user = s;
     info.pt_serv_buf_size = PLX_WRITE_PIECE; /* lws reads this much per socket read */
-    info.fd_limit_per_thread = o->max_connections + 64;
+    info.fd_limit_per_thread = s->max_connections + PLX_FD_RESERVE; /* <= s->fd_limit */
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
         plx_log(PLX_LOG_ERROR, "cannot create the libwebsockets context");

@@ -26,6 +26,8 @@ struct plx_conn;
 
 typedef struct plx_server {
     const plx_options *opt;
+    uint32_t max_connections; /* the hub's bound: --max-connections, or less if fds are short */
+    uint64_t fd_limit;        /* RLIMIT_NOFILE (soft) after start-up raised it */
     char host[64]; /* --host resolved to a numeric address for lws (which takes no names) */
     plx_store *store;
     plx_hub *hub;

@@ -2,6 +2,7 @@
 ports it prints, and stops it afterwards. Every wait has a timeout."""
 
 import os
+import resource
 import selectors
 import signal
 import subprocess
@@ -22,12 +23,16 @@ def server_bin():
 
 
 class Server:
-    def __init__(self, args):
+    def __init__(self, args, nofile=None):
+        """nofile: the RLIMIT_NOFILE (soft and hard) the server starts with."""
         env = dict(os.environ)
         # Keep ASan's quarantine of freed memory small, so RSS reflects live memory.
         env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=16").lstrip(":")
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) \
+            if nofile else None
         self.proc = subprocess.Popen([server_bin(), "--port", "0"] + list(args),
-                                     stdout=subprocess.PIPE, stderr=None, env=env)
+                                     stdout=subprocess.PIPE, stderr=None, env=env,
+                                     preexec_fn=limit)
         self.port = None
         self.tcp_port = None
         want_tcp = "--tcp-port" in args
@@ -80,11 +85,12 @@ class Server:
 
 @pytest.fixture
 def start_server():
-    """start_server(*args) -> Server; every server started is stopped after the test."""
+    """start_server(*args, nofile=None) -> Server; every server started is stopped after the
+    test."""
     servers = []
 
-    def start(*args):
-        s = Server([str(a) for a in args])
+    def start(*args, nofile=None):
+        s = Server([str(a) for a in args], nofile)
         servers.append(s)
         return s
 

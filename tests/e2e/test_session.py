@@ -5,6 +5,7 @@ import asyncio
 import gzip
 import http.client
 import os
+import resource
 import socket
 import struct
 import subprocess
@@ -216,21 +217,118 @@ def test_healthz(start_server):
 
 
 def test_usage_errors_exit_2():
+    """LIM-1: a value outside its range is refused at start-up with one line and exit 2."""
     for args in (["--port", "70000"], ["--bogus"], ["--max-frame", "100"], ["--port"],
                  ["--log-level", "loud"], ["--secret", "a", "--secret-file", "/dev/null"],
-                 ["--secret-file", "/nonexistent/secret"]):
+                 ["--secret-file", "/nonexistent/secret"],
+                 ["--ping-interval", "999"], ["--ping-interval", "3600001"],
+                 ["--hello-timeout", "999"], ["--hello-timeout", "300001"],
+                 ["--history", "10001"], ["--max-connections", "0"],
+                 ["--max-connections", "1000001"], ["--missed-pongs", "0"],
+                 ["--missed-pongs", "101"], ["--call-timeout", "0"],
+                 ["--call-timeout", "300001"], ["--max-call-timeout", "100", "--call-timeout",
+                                                "200"],
+                 ["--max-message", "65535"], ["--max-frame", "16777217"],
+                 ["--max-queue", "131071"]):
         p = subprocess.run([server_bin()] + args, capture_output=True, timeout=10)
         assert p.returncode == 2, (args, p.returncode)
-        assert p.stderr.startswith(b"plexus-server: "), p.stderr
+        assert p.stderr.startswith(b"plexus-server: --" if args != ["--bogus"] else
+                                   b"plexus-server: "), p.stderr
+        assert p.stdout == b"", args
     p = subprocess.run([server_bin(), "--help"], capture_output=True, timeout=10)
     assert p.returncode == 0
     for opt in (b"--host", b"--port", b"--tcp-port", b"--secret", b"--secret-file",
                 b"--override-key", b"--max-connections", b"--max-message", b"--max-frame",
                 b"--history", b"--ping-interval", b"--hello-timeout", b"--call-timeout",
-                b"--max-queue", b"--log-level", b"--version", b"exit codes"):
+                b"--max-call-timeout", b"--missed-pongs", b"--max-queue", b"--log-level",
+                b"--version", b"exit codes"):
         assert opt in p.stdout, opt
+    for text in (b"1..1000000", b"0 (off) or 1000..3600000", b"1000..300000", b"0..10000",
+                 b"65536..1073741824", b"512..16777216", b"1..100 "):
+        assert text in p.stdout, text
     p = subprocess.run([server_bin(), "--version"], capture_output=True, timeout=10)
     assert p.returncode == 0 and p.stdout.startswith(b"plexus-server ")
+
+
+def test_range_ends_are_accepted(start_server):
+    """LIM-1: every value in a range is accepted: each end starts the server."""
+    for args in (["--ping-interval", 1000], ["--ping-interval", 3600000],
+                 ["--hello-timeout", 1000], ["--hello-timeout", 300000], ["--history", 10000],
+                 ["--max-connections", 1], ["--max-connections", 1000000],
+                 ["--missed-pongs", 1], ["--missed-pongs", 100], ["--call-timeout", 1],
+                 ["--max-call-timeout", 1], ["--max-call-timeout", 4294967295],
+                 ["--max-message", 65536, "--max-queue", 131072],
+                 ["--max-frame", 512], ["--max-frame", 16777216]):
+        srv = start_server(*args)
+        assert srv.terminate() == 0, args
+
+
+def test_ping_interval_zero_switches_pings_off(start_server):
+    """SES-16, LIM-1: --ping-interval 0 is accepted and announced as 0 in welcome."""
+    srv = start_server("--ping-interval", 0, "--missed-pongs", 1)
+
+    async def main():
+        c = await WsClient.connect(srv.port)
+        assert (await c.hello())["ping_interval_ms"] == 0
+        try:
+            m, _ = await c.recv(timeout=1.5)
+            raise AssertionError("the server sent %r with pings off" % m)
+        except asyncio.TimeoutError:
+            pass
+
+    run(main())
+
+
+def test_missed_pongs_and_max_call_timeout_reach_the_hub(start_server):
+    srv = start_server("--ping-interval", 1000, "--missed-pongs", 1, "--max-call-timeout",
+                       20000, "--call-timeout", 5000)
+
+    async def main():
+        c = await WsClient.connect(srv.port)
+        w = await c.hello("quiet")
+        assert (w["ping_interval_ms"], w["call_timeout_ms"]) == (1000, 5000)
+        s = await WsClient.connect(srv.port)
+        await s.hello("srv")
+        r, _ = await s.request({"t": "register", "routes": ["slow"]})
+        assert r["result"] is True
+        await c.send({"t": "call", "id": 5, "route": "slow", "timeout_ms": 900000})
+        call, _ = await s.recv_until(lambda o: o.get("t") == "call")
+        assert call["timeout_ms"] == 20000  # clamped to --max-call-timeout
+        code, seen = await c.wait_closed(timeout=5)  # the first ping goes unanswered
+        assert code == 1008
+        assert "PING_TIMEOUT" in [m["name"] for m, _ in seen if m.get("t") == "error"]
+
+    run(main())
+
+
+def test_max_connections_capped_by_the_fd_limit(start_server):
+    """--max-connections above what the hard fd limit allows: the bound in effect is the
+    limit - 64 (PLX_FD_RESERVE), and the next connection gets SERVER_FULL, not a hang."""
+    srv = start_server("--max-connections", 1000, "--tcp-port", 0, nofile=100)
+
+    async def main():
+        clients = []
+        for i in range(36):
+            c = await (WsClient.connect(srv.port) if i % 2 else TcpClient.connect(srv.tcp_port))
+            assert (await c.hello("c%d" % i))["t"] == "welcome"
+            clients.append(c)
+        extra = await WsClient.connect(srv.port)
+        code, seen = await extra.wait_closed(timeout=5)
+        assert code == 1013
+        assert [m["name"] for m, _ in seen if m.get("t") == "error"] == ["SERVER_FULL"]
+        await clients.pop().close()
+        await asyncio.sleep(0.3)
+        again = await WsClient.connect(srv.port)
+        assert (await again.hello("again"))["t"] == "welcome"
+
+    run(main())
+
+
+def test_fd_limit_without_room_exits_1():
+    p = subprocess.run([server_bin(), "--port", "0"], capture_output=True, timeout=20,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64)))
+    assert p.returncode == 1, p.stderr
+    assert b"file descriptor limit 64" in p.stderr
 
 
 def test_port_in_use_exits_1():
@@ -366,13 +464,13 @@ def test_options_reach_the_hub(start_server, tmp_path):
     secret_file.write_text("s3cret\n")
     srv = start_server("--secret-file", secret_file, "--override-key", "ovr", "--history", 5,
                        "--max-message", 1 << 20, "--max-frame", 4096, "--call-timeout", 1234,
-                       "--ping-interval", 300, "--hello-timeout", 400, "--log-level", "error")
+                       "--ping-interval", 1000, "--hello-timeout", 1000, "--log-level", "error")
 
     async def main():
         c = await WsClient.connect(srv.port)
         w = await c.hello("opt", secret="s3cret")
         assert (w["max_message"], w["max_frame"], w["call_timeout_ms"], w["history"],
-                w["ping_interval_ms"]) == (1 << 20, 4096, 1234, 5, 300)
+                w["ping_interval_ms"]) == (1 << 20, 4096, 1234, 5, 1000)
         ping, _ = await c.recv_until(lambda o: o.get("t") == "ping", timeout=3)
         await c.send({"t": "pong", "n": ping.get("n")})
         bad = await WsClient.connect(srv.port)
