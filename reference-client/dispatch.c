@@ -6,7 +6,9 @@
  * call or read is answered LIMIT_REACHED at once and a notification is dropped and counted.
  * Batching: the receive path queues without signalling and calls plx_dispatch_flush once
  * per read (one wake-up per read, not per message); the dispatcher takes the whole queue per
- * wake-up, and the batch counts against the bounds until it has run.
+ * wake-up, and the batch counts against the bounds until it has run. A client with handlers
+ * has its idle dispatcher read the socket itself (the reader role of link.h), so what it
+ * reads runs with no wake-up at all; it gives the role up while handlers run.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -256,31 +258,70 @@ static int run(plx_client *c, plx_item *it) {
     return 0;
 }
 
-void *plx_dispatch_main(void *arg) {
-    plx_client *c = arg;
-    plx_item *batch, *it;
-    size_t len, bytes;
+/* 1 when the idle dispatcher should read the socket itself (mu held): the client has
+ * handlers for what the server sends unasked, so what it reads mostly runs here, without a
+ * hand-off from the I/O thread. A client without them leaves the socket to its callers. */
+static int reads_itself(const plx_client *c) {
+    return c->on_event || c->on_presence || c->on_change || c->reg.nroutes || c->reg.nadapters;
+}
+
+/* Runs everything queued (mu held; dropped while handlers run). -1 when closing. */
+static int run_batch(plx_client *c) {
+    plx_item *batch = c->dq, *it;
+    size_t len = c->dq_len, bytes = c->dq_bytes;
     int stop = 0;
 
-    pthread_mutex_lock(&c->mu);
-    while (!stop) {
-        while (!c->dq && !c->closing)
-            pthread_cond_wait(&c->disp_cv, &c->mu);
-        if (c->closing) break;
-        batch = c->dq;
-        len = c->dq_len;
-        bytes = c->dq_bytes;
-        c->dq = c->dq_tail = NULL; /* dq_len, dq_bytes still count the batch */
-        pthread_mutex_unlock(&c->mu);
-        while ((it = batch)) {
-            batch = it->next;
-            if (!stop && run(c, it)) stop = 1; /* closing: the rest is freed unrun */
-            item_free(it);
-        }
-        pthread_mutex_lock(&c->mu);
-        c->dq_len -= len;
-        c->dq_bytes -= bytes;
+    c->dq = c->dq_tail = NULL; /* dq_len, dq_bytes still count the batch */
+    pthread_mutex_unlock(&c->mu);
+    while ((it = batch)) {
+        batch = it->next;
+        if (!stop && run(c, it)) stop = 1; /* closing: the rest is freed unrun */
+        item_free(it);
     }
+    pthread_mutex_lock(&c->mu);
+    c->dq_len -= len;
+    c->dq_bytes -= bytes;
+    return stop ? -1 : 0;
+}
+
+/* One read by the idle dispatcher, holding the reader role (mu held; dropped meanwhile). */
+static void read_itself(plx_client *c) {
+    int rc;
+
+    c->io_busy = 1;
+    pthread_mutex_unlock(&c->mu);
+    rc = plx_io_read(c, PLX_SERVICE_SLICE_MS);
+    pthread_mutex_lock(&c->mu);
+    c->io_busy = 0;
+    c->linger_until = plx_client_now_ms() + PLX_LINGER_MS;
+    if (rc) {
+        c->io_err = rc; /* the I/O thread ends the session and reconnects */
+        plx_io_kick(c);
+    } else if (c->dq && c->nwaiting) {
+        plx_io_kick(c); /* handlers run now: the I/O thread reads for waiting callers */
+    }
+}
+
+void *plx_dispatch_main(void *arg) {
+    plx_client *c = arg;
+
+    pthread_mutex_lock(&c->mu);
+    while (!c->closing) {
+        if (c->dq) {
+            if (run_batch(c)) break;
+            continue;
+        }
+        if (reads_itself(c) && c->state == PLX_ST_READY && !c->io_err) {
+            if (!c->io_busy) {
+                c->disp_wants = 0;
+                read_itself(c);
+                continue;
+            }
+            c->disp_wants = 1; /* the I/O thread hands the socket over after its round */
+        }
+        pthread_cond_wait(&c->disp_cv, &c->mu);
+    }
+    c->disp_wants = 0;
     pthread_mutex_unlock(&c->mu);
     return NULL;
 }

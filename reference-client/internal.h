@@ -264,6 +264,7 @@ struct plx_client {
                         the receive path (the fields marked "reader" below are its own) */
     int io_err;      /* a caller's read ended the session: the I/O thread drops it */
     int io_kick;     /* the I/O thread should take the reader role now */
+    int disp_wants;  /* the idle dispatcher waits to take the reader role */
     size_t nwaiting; /* blocking requests not yet answered */
     uint64_t linger_until; /* see PLX_LINGER_MS */
     pthread_cond_t io_cv;  /* the I/O thread waits here while it leaves the socket to callers */
@@ -309,6 +310,10 @@ int plx_client_timeout(plx_client *c, int timeout_ms);
 /* io.c: the I/O thread and its receive path (I/O thread only). */
 void *plx_io_main(void *arg);
 void plx_io_frame(plx_client *c, const uint8_t *frame, size_t len);
+/* One service round by the holder of the reader role: waits at most timeout_ms for the
+ * socket, runs the receive path on what arrived, writes what it can, then the timers
+ * (partial-message expiry, silent server). 0, or why the session ends. */
+int plx_io_read(plx_client *c, int timeout_ms);
 /* Makes the I/O thread take the reader role soon (mu held): output waits for POLLOUT,
  * another caller waits for its reply, or a caller's read failed. */
 void plx_io_kick(plx_client *c);

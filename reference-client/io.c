@@ -20,7 +20,7 @@ static int terminal(int code) {
 void plx_io_kick(plx_client *c) {
     c->io_kick = 1;
     pthread_cond_signal(&c->io_cv);
-    c->tops->wake(c);
+    if (c->io_busy) c->tops->wake(c); /* a reader in poll(2) polls again, for POLLOUT too */
 }
 
 /* Sends a fatal error to the server (SES-22) and marks the session over. */
@@ -287,6 +287,14 @@ static int timers(plx_client *c, uint64_t ping) {
     return 0;
 }
 
+int plx_io_read(plx_client *c, int timeout_ms) {
+    int rc = c->tops->service(c, timeout_ms);
+
+    if (!rc) rc = c->rx_fatal;
+    if (!rc) rc = timers(c, c->ping_interval_ms);
+    return rc;
+}
+
 /* 1 when the I/O thread should leave the socket to callers for now (mu held): a blocking
  * call was answered a moment ago and no request waits, so the caller's next request will
  * most likely read its own reply (PLX_LINGER_MS). */
@@ -319,6 +327,16 @@ static int session_run(plx_client *c) {
             pthread_mutex_unlock(&c->mu);
             return rc;
         }
+        if (c->disp_wants && !c->closing) {
+            /* the idle dispatcher reads instead (it then runs what it reads without a
+             * hand-off); the I/O thread steps back as it does for a caller */
+            c->disp_wants = 0;
+            c->io_kick = 0;
+            c->linger_until = now + PLX_LINGER_MS;
+            pthread_cond_signal(&c->disp_cv);
+            pthread_mutex_unlock(&c->mu);
+            continue;
+        }
         serve = !lingering(c, now);
         c->io_busy = 1;
         c->io_kick = 0;
@@ -333,10 +351,10 @@ static int session_run(plx_client *c) {
         } else if (closing && (queued == 0 || now >= close_deadline)) {
             rc = PLX_E_CLOSED;
         } else if (serve) {
-            rc = c->tops->service(c, PLX_SERVICE_SLICE_MS);
-            if (!rc) rc = c->rx_fatal;
+            rc = plx_io_read(c, PLX_SERVICE_SLICE_MS);
+        } else {
+            rc = timers(c, ping);
         }
-        if (!rc) rc = timers(c, ping);
         pthread_mutex_lock(&c->mu);
         c->io_busy = 0;
         pthread_mutex_unlock(&c->mu);

@@ -52,11 +52,11 @@ static void wait_reply(plx_client *c, plx_waiter *w, uint64_t gen, uint64_t loca
         }
         c->io_busy = 1;
         pthread_mutex_unlock(&c->mu);
-        rc = c->tops->service(
+        rc = plx_io_read(
             c, (int)(local - now < PLX_SERVICE_SLICE_MS ? local - now : PLX_SERVICE_SLICE_MS));
-        if (!rc) rc = c->rx_fatal;
         pthread_mutex_lock(&c->mu);
         c->io_busy = 0;
+        c->linger_until = plx_client_now_ms() + PLX_LINGER_MS;
         plx_dispatch_flush(c);
         if (rc) {
             c->io_err = rc; /* the I/O thread ends the session and reconnects */
