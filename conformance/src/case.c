@@ -18,23 +18,30 @@ static const char *const layers[] = {"transport", "frame",   "chunk",  "gzip",  
                                      "watch",     "adapter", "rpc",    "messaging", "errors",
                                      "security",  NULL};
 
+/* The members of the frame description an expect step's "frame" matcher sees (conn.h). */
+static const char *const frame_keys[] = {"chunks", "gzip", "msg_id", "max_len", "wire_len", NULL};
+
 /* Every step action and the members it allows besides the action, conn and note. */
 static const struct {
     const char *action;
     const char *members[8];
 } step_kinds[] = {
     {"hello", {"welcome", "timeout_ms", NULL}},
-    {"send", {"attachments", "msg_id", "max_frame", "gzip", "frames", "ws_fragments", NULL}},
+    {"send",
+     {"attachments", "msg_id", "max_frame", "gzip", "frames", "ws_fragments", "repeat", NULL}},
     {"send_frame", {"ws_fragments", NULL}},
     {"send_raw", {NULL}},
     {"send_text", {NULL}},
-    {"expect", {"attachments", "timeout_ms", NULL}},
+    {"expect", {"attachments", "timeout_ms", "frame", NULL}},
     {"expect_set", {"timeout_ms", NULL}},
     {"expect_close", {"timeout_ms", NULL}},
     {"expect_silence", {NULL}},
     {"wait", {NULL}},
     {"open", {"expect_status", NULL}},
     {"close", {"code", NULL}},
+    {"pause", {NULL}},
+    {"resume", {NULL}},
+    {"signal", {NULL}},
 };
 
 #define NKINDS (sizeof(step_kinds) / sizeof(step_kinds[0]))
@@ -192,6 +199,12 @@ static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errl
         }
         m = cJSON_GetObjectItemCaseSensitive(s, "ws_fragments");
         if (m && !(is_uint(m, 1000) && m->valuedouble >= 1)) goto bad;
+        m = cJSON_GetObjectItemCaseSensitive(s, "repeat");
+        if (m && !(is_uint(m, CF_MAX_REPEAT) && m->valuedouble >= 1)) goto bad;
+        if (m && cJSON_GetObjectItemCaseSensitive(s, "msg_id")) {
+            snprintf(err, errlen, "send: repeat cannot be combined with msg_id");
+            return -1;
+        }
     } else if (!strcmp(a->string, "send_frame") || !strcmp(a->string, "send_raw")) {
         if (cf_bytes_check(a, 0, err, errlen)) goto bad;
         m = cJSON_GetObjectItemCaseSensitive(s, "ws_fragments");
@@ -202,6 +215,17 @@ static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errl
         if (cf_match_check(a, err, errlen)) goto bad;
         if (check_atts(cJSON_GetObjectItemCaseSensitive(s, "attachments"), 1, err, errlen))
             return -1;
+        m = cJSON_GetObjectItemCaseSensitive(s, "frame");
+        if (m && (!cJSON_IsObject(m) || cf_match_check(m, err, errlen))) goto bad;
+        if (m) {
+            const cJSON *fk;
+
+            cJSON_ArrayForEach(fk,
+                               m) if (fk->string[0] != '$' && !in_list(fk->string, frame_keys)) {
+                snprintf(err, errlen, "expect: frame has no member '%s'", fk->string);
+                return -1;
+            }
+        }
     } else if (!strcmp(a->string, "expect_set")) {
         const cJSON *e;
 
@@ -243,7 +267,15 @@ static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errl
         }
     } else if (!strcmp(a->string, "expect_silence") || !strcmp(a->string, "wait")) {
         if (!is_uint(a, 600000)) goto bad;
-    } else if (!strcmp(a->string, "open") || !strcmp(a->string, "close")) {
+    } else if (!strcmp(a->string, "signal")) {
+        if (!cJSON_IsString(a) || (strcmp(a->valuestring, "TERM") && strcmp(a->valuestring, "INT")))
+            goto bad;
+        if (cJSON_GetObjectItemCaseSensitive(s, "conn")) {
+            snprintf(err, errlen, "signal goes to the server, not to a connection");
+            return -1;
+        }
+    } else if (!strcmp(a->string, "open") || !strcmp(a->string, "close") ||
+               !strcmp(a->string, "pause") || !strcmp(a->string, "resume")) {
         if (check_conn_ref(conns, a, 0, err, errlen)) return -1;
         if (cJSON_GetObjectItemCaseSensitive(s, "conn")) {
             snprintf(err, errlen, "%s names its connection itself", a->string);
@@ -299,10 +331,37 @@ bad:
     return -1;
 }
 
+/* server_args: pairs "--name", "value" (plexus-server's option names, FORMAT.md section 6). */
+static int check_server_args(const cJSON *a, char *err, size_t errlen) {
+    const cJSON *m;
+    int i = 0;
+
+    if (!a) return 0;
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) % 2) goto bad;
+    cJSON_ArrayForEach(m, a) {
+        const char *v = cJSON_GetStringValue(m);
+
+        if (!v) goto bad;
+        if (i % 2 == 0 && (strncmp(v, "--", 2) || strlen(v) < 3 || strlen(v) > 60 ||
+                           strspn(v + 2, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(v) - 2))
+            goto bad;
+        if (i % 2 == 0 && (!strcmp(v, "--port") || !strcmp(v, "--tcp-port"))) {
+            snprintf(err, errlen, "server_args: the runner chooses %s", v);
+            return -1;
+        }
+        i++;
+    }
+    return 0;
+bad:
+    snprintf(err, errlen, "server_args: pairs of \"--option\", \"value\" strings expected");
+    return -1;
+}
+
 int cf_case_check(const cJSON *root, const cJSON *known_reqs, char *err, size_t errlen) {
     static const char *const members[] = {
-        "id",         "title",     "requirements", "level", "needs", "connections",
-        "timeout_ms", "auto_pong", "steps",        "notes", NULL};
+        "id",          "title",      "requirements", "level", "needs",           "server_args",
+        "connections", "timeout_ms", "auto_pong",    "steps", "case_timeout_ms", "notes",
+        NULL};
     const cJSON *m, *id, *steps;
     int i = 0;
 
@@ -364,9 +423,16 @@ int cf_case_check(const cJSON *root, const cJSON *known_reqs, char *err, size_t 
         }
     }
     if (check_needs(cJSON_GetObjectItemCaseSensitive(root, "needs"), err, errlen)) return -1;
+    if (check_server_args(cJSON_GetObjectItemCaseSensitive(root, "server_args"), err, errlen))
+        return -1;
     m = cJSON_GetObjectItemCaseSensitive(root, "timeout_ms");
     if (m && !is_uint(m, 600000)) {
         snprintf(err, errlen, "timeout_ms: 0..600000 expected");
+        return -1;
+    }
+    m = cJSON_GetObjectItemCaseSensitive(root, "case_timeout_ms");
+    if (m && !(is_uint(m, 3600000) && m->valuedouble >= 100)) {
+        snprintf(err, errlen, "case_timeout_ms: 100..3600000 expected");
         return -1;
     }
     m = cJSON_GetObjectItemCaseSensitive(root, "auto_pong");
@@ -446,8 +512,16 @@ static int load_one(const char *path, const char *layer, const char *file, const
     c->auto_pong = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(root, "auto_pong"));
     c->requirements = cJSON_GetObjectItemCaseSensitive(root, "requirements");
     c->needs = cJSON_GetObjectItemCaseSensitive(root, "needs");
+    c->server_args = cJSON_GetObjectItemCaseSensitive(root, "server_args");
+    m = cJSON_GetObjectItemCaseSensitive(root, "case_timeout_ms");
+    c->case_timeout_ms = m ? (int)m->valuedouble : 0;
     c->connections = cJSON_GetObjectItemCaseSensitive(root, "connections");
     c->steps = cJSON_GetObjectItemCaseSensitive(root, "steps");
+    {
+        const cJSON *st;
+
+        cJSON_ArrayForEach(st, c->steps) if (!strcmp(st->child->string, "signal")) c->signals = 1;
+    }
     out->n++;
     return 0;
 }

@@ -15,6 +15,7 @@
 #define CF_DEFAULT_TIMEOUT_MS 2000
 #define CF_MAX_CONNS          32 /* connections per case */
 #define CF_MAX_CASES          10000
+#define CF_MAX_REPEAT         100000 /* a send step's repeat */
 
 typedef struct cf_case {
     char *path;
@@ -22,7 +23,9 @@ typedef struct cf_case {
     int should;             /* level SHOULD */
     int timeout_ms;
     int auto_pong;
-    const cJSON *requirements, *needs, *connections, *steps;
+    int case_timeout_ms; /* the case's own bound (0: --case-timeout) */
+    int signals;         /* has a signal step: needs a spawned server of its own */
+    const cJSON *requirements, *needs, *server_args, *connections, *steps;
     cJSON *root; /* owned */
 } cf_case;
 

@@ -153,9 +153,14 @@ char *cf_event_describe(const cf_event *e) {
     case CF_EV_INVALID:
         cf_buf_printf(&b, "invalid input from the server: %s", e->text ? e->text : "");
         break;
-    case CF_EV_TEXT:
-        cf_buf_printf(&b, "WebSocket text message: %.200s", e->text ? e->text : "");
+    case CF_EV_TEXT: {
+        const char *t = e->text ? e->text : "";
+        size_t n = strlen(t);
+
+        n = cf_utf8_cut(t, n > 200 ? 200 : n);
+        cf_buf_printf(&b, "WebSocket text message: %.*s%s", (int)n, t, t[n] ? "..." : "");
         break;
+    }
     }
     return cf_buf_take_str(&b);
 }
@@ -171,7 +176,8 @@ static int send_bytes(cf_conn *c, const uint8_t *b, size_t n, int may_read, char
         return -1;
     }
     rc = cf_write_all(c->fd, b, n, cf_now_ms() + WRITE_TIMEOUT_MS,
-                      may_read && !c->parsing ? &c->in : NULL, CF_CONN_IN_MAX, err, errlen);
+                      may_read && !c->parsing && !c->paused ? &c->in : NULL, CF_CONN_IN_MAX, err,
+                      errlen);
     if (rc == 1) {
         cJSON *e = wlog(c, "send", "note");
 
@@ -373,7 +379,7 @@ static void auto_pong(cf_conn *c, const cJSON *ping) {
     cJSON_Delete(pong);
 }
 
-static void handle_body(cf_conn *c, plx_bytes body, uint32_t msg_id) {
+static void handle_body(cf_conn *c, plx_bytes body, uint32_t msg_id, const cf_frames_info *fi) {
     plx_msg m = {0};
     plx_msg_error merr = {0, NULL};
     const cJSON *t;
@@ -421,10 +427,42 @@ static void handle_body(cf_conn *c, plx_bytes body, uint32_t msg_id) {
     ev->kind = CF_EV_MSG;
     ev->msg = m;
     ev->msg_id = msg_id;
+    ev->frames = *fi;
     push(c, ev);
 }
 
+/* Counts the frame f of a message into c's tracker; when the frame completes the message
+ * (done), fills *out and forgets the message. */
+static void track_frame(cf_conn *c, const plx_frame *f, int done, cf_frames_info *out) {
+    cf_frames_info one = {1, (f->h.flags & PLX_FLAG_GZIP) != 0, f->h.length, f->h.length};
+    int i, slot = -1;
+
+    for (i = 0; i < CF_CONN_TRACK; i++)
+        if (c->track[i].used && c->track[i].msg_id == f->h.msg_id) break;
+    if (i == CF_CONN_TRACK) { /* the first chunk */
+        if (done) {
+            *out = one;
+            return;
+        }
+        for (i = 0; i < CF_CONN_TRACK && slot < 0; i++)
+            if (!c->track[i].used) slot = i;
+        if (slot < 0) return; /* cannot happen: the assembler allows 16 incomplete messages */
+        c->track[slot].used = 1;
+        c->track[slot].msg_id = f->h.msg_id;
+        c->track[slot].info = one;
+        return;
+    }
+    c->track[i].info.chunks++;
+    c->track[i].info.wire_len += f->h.length;
+    if (f->h.length > c->track[i].info.max_len) c->track[i].info.max_len = f->h.length;
+    if (done) {
+        *out = c->track[i].info;
+        c->track[i].used = 0;
+    }
+}
+
 static void handle_frame(cf_conn *c, const plx_frame *f) {
+    cf_frames_info fi;
     plx_bytes body;
     uint32_t id;
     int rc;
@@ -438,7 +476,9 @@ static void handle_frame(cf_conn *c, const plx_frame *f) {
         invalid(c, -rc, "server sent frames that fail reassembly with %s", plx_error_name(rc));
         return;
     }
-    if (rc == 1) handle_body(c, body, id);
+    memset(&fi, 0, sizeof(fi));
+    track_frame(c, f, rc == 1, &fi);
+    if (rc == 1) handle_body(c, body, id, &fi);
 }
 
 static void ws_message(cf_conn *c, int op, const uint8_t *b, size_t n) {
@@ -446,12 +486,10 @@ static void ws_message(cf_conn *c, int op, const uint8_t *b, size_t n) {
     int rc;
 
     if (op == CF_WS_TEXT) {
-        char *t = malloc(n + 1);
+        char *t = cf_utf8_sanitize((const char *)b, n); /* a server may send anything */
         cJSON *e = wlog(c, "recv", "text");
 
         if (t) {
-            memcpy(t, b, n);
-            t[n] = 0;
             if (e) cJSON_AddStringToObject(e, "text", t);
             push_simple(c, CF_EV_TEXT, 0, 0, t);
         }
@@ -481,11 +519,10 @@ static void ws_control(cf_conn *c, const cf_ws_frame *f) {
 
         if (e) cJSON_AddNumberToObject(e, "code", code);
         if (e && f->len > 2) {
-            char reason[126];
+            char *reason = cf_utf8_sanitize((const char *)f->payload + 2, f->len - 2);
 
-            memcpy(reason, f->payload + 2, f->len - 2);
-            reason[f->len - 2] = 0;
-            cJSON_AddStringToObject(e, "reason", reason);
+            if (reason) cJSON_AddStringToObject(e, "reason", reason);
+            free(reason);
         }
         push_simple(c, CF_EV_CLOSE, code, 0, NULL);
         c->remote_closed = 1;
@@ -583,6 +620,16 @@ static void on_eof(cf_conn *c, const char *why) {
     push_simple(c, CF_EV_CLOSE, c->url.stream ? 0 : 1006, 0, NULL);
 }
 
+void cf_conn_pause(cf_conn *c, int paused) {
+    cJSON *e = wlog(c, "send", paused ? "pause" : "resume");
+    int size = paused ? CF_CONN_PAUSED_RCVBUF : CF_CONN_RESUMED_RCVBUF;
+
+    if (e) cJSON_AddStringToObject(e, "what", paused ? "stops reading" : "reads again");
+    c->paused = paused;
+    /* a small fixed receive buffer (no autotuning) makes the server's writes back up soon */
+    if (c->fd >= 0) setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
 int cf_conn_pump(cf_conn *c, int timeout_ms) {
     struct pollfd p;
     uint8_t buf[262144];
@@ -591,6 +638,10 @@ int cf_conn_pump(cf_conn *c, int timeout_ms) {
     parse(c);
     if (c->head) return 0;
     if (c->fd < 0 || c->remote_closed || c->broken) return -1;
+    if (c->paused) {
+        if (timeout_ms > 0) cf_sleep_ms((uint64_t)timeout_ms);
+        return 0;
+    }
     p.fd = c->fd;
     p.events = POLLIN;
     if (poll(&p, 1, timeout_ms) <= 0) return 0;
@@ -624,7 +675,7 @@ int cf_conns_wait(cf_conn **conns, size_t n, int timeout_ms) {
         for (i = 0; i < n && np < 64; i++) {
             cf_conn *c = conns[i];
 
-            if (c->fd < 0 || c->remote_closed || c->broken) continue;
+            if (c->fd < 0 || c->remote_closed || c->broken || c->paused) continue;
             p[np].fd = c->fd;
             p[np].events = POLLIN;
             p[np].revents = 0;

@@ -20,6 +20,9 @@
 #define CF_CONN_IN_MAX     (80u << 20)
 #define CF_CONN_WS_MAX     (PLX_FRAME_HEADER_LEN + PLX_MAX_MAX_FRAME)
 #define CF_CONN_EVENTS_MAX 100000 /* queued events per connection */
+/* SO_RCVBUF of a paused connection's socket, and after it resumes. */
+#define CF_CONN_PAUSED_RCVBUF  8192
+#define CF_CONN_RESUMED_RCVBUF (4 << 20)
 
 typedef enum cf_event_kind {
     CF_EV_MSG,     /* a valid message: msg */
@@ -29,10 +32,21 @@ typedef enum cf_event_kind {
     CF_EV_TEXT     /* a WebSocket text message (never valid from a server): text */
 } cf_event_kind;
 
+/* How the frames of one received message looked (FORMAT.md section 4.4, expect "frame"). */
+typedef struct cf_frames_info {
+    uint32_t chunks;   /* frames that carried the message */
+    int gzip;          /* the GZIP flag (the same on every chunk, else the assembler failed) */
+    uint32_t max_len;  /* largest frame payload */
+    uint64_t wire_len; /* bytes of the wire payload (the gzip stream when gzip) */
+} cf_frames_info;
+
+#define CF_CONN_TRACK 32 /* incomplete messages whose frames are counted (max_partial is 16) */
+
 typedef struct cf_event {
     cf_event_kind kind;
     plx_msg msg; /* CF_EV_MSG: owned, attachments owned */
     uint32_t msg_id;
+    cf_frames_info frames; /* CF_EV_MSG */
     int close_code;
     int code;
     char *text;     /* owned */
@@ -73,6 +87,12 @@ typedef struct cf_conn {
     uint32_t next_msg_id;
     uint64_t rng;
     int auto_pong;
+    int paused; /* a pause step: nothing is read from the socket until resume */
+    struct {
+        uint32_t msg_id;
+        int used;
+        cf_frames_info info;
+    } track[CF_CONN_TRACK];
     cf_event *head, *tail;
     size_t nevents;
     cJSON *log;  /* borrowed: the case's wire log (array) */
@@ -103,6 +123,11 @@ int cf_conn_send_raw(cf_conn *c, const uint8_t *b, size_t n, char *err, size_t e
 int cf_conn_send_text(cf_conn *c, const char *text, char *err, size_t errlen);
 /* Closes our side: WebSocket close frame with code; stream shutdown. */
 int cf_conn_close(cf_conn *c, int code);
+
+/* Stops (paused 1) or resumes (0) reading c's socket: while paused, pumps and waits read
+ * nothing from it, and its receive buffer is shrunk to CF_CONN_PAUSED_RCVBUF, so the server's
+ * writes back up (a slow reader, LIM-4). */
+void cf_conn_pause(cf_conn *c, int paused);
 
 /* Reads what is available within timeout_ms and decodes it into events. Returns 0, or -1 when
  * the connection is no longer readable (nothing more will come). */

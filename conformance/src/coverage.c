@@ -1,17 +1,30 @@
 /*
  * coverage.c - `plexus-conform coverage`: which requirement IDs of spec/requirements.json no
- * conformance case (or codec vector) names; a MUST or MUST NOT without one is an error.
+ * server case, client case or codec vector names; a MUST or MUST NOT without one is an error.
+ * Each source is counted and shown, so a gap can be traced to the layer that lacks it.
  */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "case.h"
 #include "json.h"
 #include "modes.h"
 
-static void mark(cJSON *seen, const cJSON *reqs, const char *source) {
+enum { SRC_SERVER, SRC_CLIENT, SRC_VECTOR, NSRC };
+
+static const char *const src_name[NSRC] = {"server", "client", "vector"};
+
+/* Per source: files read, and the requirements they name ({id: [file ids]}). */
+typedef struct source {
+    const char *dir; /* NULL: not counted */
+    int files, present;
+    cJSON *seen;
+} source;
+
+static void mark(cJSON *seen, const cJSON *reqs, const char *by) {
     const cJSON *r;
 
     cJSON_ArrayForEach(r, reqs) {
@@ -19,97 +32,155 @@ static void mark(cJSON *seen, const cJSON *reqs, const char *source) {
 
         if (!id) continue;
         if (!cJSON_GetObjectItemCaseSensitive(seen, id)) cJSON_AddArrayToObject(seen, id);
-        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(seen, id),
-                             cJSON_CreateString(source));
+        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(seen, id), cJSON_CreateString(by));
     }
 }
 
-static int mark_vectors(cJSON *seen, const char *dir, char *err, size_t errlen) {
+static int is_json(const char *name) {
+    size_t n = strlen(name);
+
+    return n > 5 && !strcmp(name + n - 5, ".json") && name[0] != '.';
+}
+
+/* Marks the requirements of every *.json file in dir and (depth > 0) its folders; the file's
+ * "id" (or its name) is what covers them. */
+static void mark_files(source *s, const char *dir, int depth) {
     DIR *d = opendir(dir);
     struct dirent *e;
 
-    if (!d) {
-        snprintf(err, errlen, "%s: cannot read the vectors", dir);
-        return -1;
-    }
+    if (!d) return;
+    s->present = 1;
     while ((e = readdir(d)) != NULL) {
-        char path[4096], lerr[256];
-        size_t n = strlen(e->d_name);
+        char path[4096], err[256];
+        struct stat st;
         cJSON *v;
 
-        if (n < 6 || strcmp(e->d_name + n - 5, ".json")) continue;
+        if (e->d_name[0] == '.') continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        v = cf_json_load(path, lerr, sizeof(lerr));
+        if (stat(path, &st)) continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth > 0) mark_files(s, path, depth - 1);
+            continue;
+        }
+        if (!is_json(e->d_name)) continue;
+        v = cf_json_load(path, err, sizeof(err));
         if (!v) continue;
-        mark(seen, cJSON_GetObjectItemCaseSensitive(v, "requirements"), "vector");
+        if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(v, "requirements"))) {
+            const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "id"));
+
+            s->files++;
+            mark(s->seen, cJSON_GetObjectItemCaseSensitive(v, "requirements"), id ? id : e->d_name);
+        }
         cJSON_Delete(v);
     }
     closedir(d);
+}
+
+/* Server cases go through the strict loader (a broken case covers nothing). */
+static int mark_server(source *s, const cJSON *reqs, char *err, size_t errlen) {
+    cf_caselist cases;
+    cf_buf errors = {0};
+    size_t i;
+
+    if (cf_cases_load(s->dir, reqs, &cases, &errors)) {
+        snprintf(err, errlen, "%s: cannot read the cases", s->dir);
+        return -1;
+    }
+    s->present = 1;
+    if (errors.len) fprintf(stderr, "%s", (char *)errors.data);
+    for (i = 0; i < cases.n; i++)
+        mark(s->seen, cases.v[i].requirements, cases.v[i].id);
+    s->files = (int)cases.n;
+    cf_cases_free(&cases);
+    cf_buf_free(&errors);
     return 0;
 }
 
-int cf_coverage(const char *requirements, const char *cases_dir, const char *vectors, int show_all,
-                char *err, size_t errlen) {
-    cJSON *rroot = NULL, *seen = cJSON_CreateObject();
-    const cJSON *reqs = cf_requirements_load(requirements, &rroot, err, errlen), *r;
-    cf_caselist cases;
-    cf_buf errors = {0};
-    int total = 0, covered = 0, must_missing = 0, missing = 0;
-    size_t i;
+static void print_sources(const source *src, const cJSON *reqs) {
+    static const char *const what[NSRC] = {"server cases", "client cases", "codec vectors"};
+    int k;
 
-    if (!reqs || !seen) {
-        cJSON_Delete(seen);
-        return -1;
+    for (k = 0; k < NSRC; k++) {
+        const cJSON *r;
+        int n = 0;
+
+        if (!src[k].dir) {
+            printf("source %-6s not counted\n", src_name[k]);
+            continue;
+        }
+        cJSON_ArrayForEach(r, reqs) {
+            const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "id"));
+
+            n += id && cJSON_GetObjectItemCaseSensitive(src[k].seen, id) != NULL;
+        }
+        printf("source %-6s %4d %s in %s%s, covering %d requirements\n", src_name[k], src[k].files,
+               what[k], src[k].dir, src[k].present ? "" : " (absent)", n);
     }
-    if (cf_cases_load(cases_dir, reqs, &cases, &errors)) {
-        snprintf(err, errlen, "%s: cannot read the cases", cases_dir);
-        cJSON_Delete(rroot);
-        cJSON_Delete(seen);
-        return -1;
+}
+
+static void print_covered(const char *id, const char *level, const source *src) {
+    int k;
+
+    printf("covered   %-8s %-10s", id, level);
+    for (k = 0; k < NSRC; k++) {
+        const cJSON *by = cJSON_GetObjectItemCaseSensitive(src[k].seen, id), *s;
+        int i = 0;
+
+        if (!by) continue;
+        printf(" %s %d:", src_name[k], cJSON_GetArraySize(by));
+        cJSON_ArrayForEach(s, by) if (i++ < 4) printf(" %s", s->valuestring);
+        printf("%s;", cJSON_GetArraySize(by) > 4 ? " ..." : "");
     }
-    if (errors.len) fprintf(stderr, "%s", (char *)errors.data);
-    for (i = 0; i < cases.n; i++)
-        mark(seen, cases.v[i].requirements, cases.v[i].id);
-    if (vectors && mark_vectors(seen, vectors, err, errlen)) {
-        cf_cases_free(&cases);
-        cJSON_Delete(rroot);
-        cJSON_Delete(seen);
-        cf_buf_free(&errors);
-        return -1;
+    printf("\n");
+}
+
+int cf_coverage(const cf_coverage_config *cfg, char *err, size_t errlen) {
+    cJSON *rroot = NULL;
+    const cJSON *reqs = cf_requirements_load(cfg->requirements, &rroot, err, errlen), *r;
+    source src[NSRC];
+    int total = 0, covered = 0, must_missing = 0, k, rc = -1;
+
+    memset(src, 0, sizeof(src));
+    if (!reqs) return -1;
+    src[SRC_SERVER].dir = cfg->cases_dir;
+    src[SRC_CLIENT].dir = cfg->client_dir;
+    src[SRC_VECTOR].dir = cfg->vectors;
+    for (k = 0; k < NSRC; k++)
+        if (!(src[k].seen = cJSON_CreateObject())) goto out;
+    if (mark_server(&src[SRC_SERVER], reqs, err, errlen)) goto out;
+    if (src[SRC_CLIENT].dir) mark_files(&src[SRC_CLIENT], src[SRC_CLIENT].dir, 1);
+    if (src[SRC_VECTOR].dir) {
+        mark_files(&src[SRC_VECTOR], src[SRC_VECTOR].dir, 0);
+        if (!src[SRC_VECTOR].present) {
+            snprintf(err, errlen, "%s: cannot read the vectors", src[SRC_VECTOR].dir);
+            goto out;
+        }
     }
+    print_sources(src, reqs);
     cJSON_ArrayForEach(r, reqs) {
         const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "id"));
         const char *level = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "level"));
         const char *sum = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "summary"));
-        const cJSON *by;
-        int must;
+        int by = 0;
 
         if (!id || !level) continue;
         total++;
-        must = !strncmp(level, "MUST", 4);
-        by = cJSON_GetObjectItemCaseSensitive(seen, id);
+        for (k = 0; k < NSRC; k++)
+            by += cJSON_GetObjectItemCaseSensitive(src[k].seen, id) != NULL;
         if (by) {
             covered++;
-            if (show_all) {
-                const cJSON *s;
-                int k = 0;
-
-                printf("covered   %-8s %-10s", id, level);
-                cJSON_ArrayForEach(s, by) if (k++ < 8) printf(" %s", s->valuestring);
-                printf("%s\n", cJSON_GetArraySize(by) > 8 ? " ..." : "");
-            }
+            if (cfg->show_all) print_covered(id, level, src);
             continue;
         }
-        missing++;
-        if (must) must_missing++;
+        if (!strncmp(level, "MUST", 4)) must_missing++;
         printf("uncovered %-8s %-10s %.90s\n", id, level, sum ? sum : "");
     }
     printf("coverage: %d of %d requirements covered, %d MUST without a case\n", covered, total,
            must_missing);
-    cf_cases_free(&cases);
-    cf_buf_free(&errors);
+    rc = must_missing;
+out:
+    for (k = 0; k < NSRC; k++)
+        cJSON_Delete(src[k].seen);
     cJSON_Delete(rroot);
-    cJSON_Delete(seen);
-    (void)missing;
-    return must_missing;
+    return rc;
 }

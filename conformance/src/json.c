@@ -156,7 +156,7 @@ char *cf_json_print(const cJSON *v) {
 char *cf_json_print_max(const cJSON *v, size_t max) {
     char *s = cf_json_print(v);
 
-    if (s && max >= 4 && strlen(s) > max) strcpy(s + max - 3, "...");
+    if (s && max >= 4 && strlen(s) > max) strcpy(s + cf_utf8_cut(s, max - 3), "...");
     return s;
 }
 

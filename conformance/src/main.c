@@ -21,6 +21,7 @@
 #include "record.h"
 #include "report.h"
 #include "runner.h"
+#include "suite.h"
 
 #ifndef PLX_SOURCE_DIR
 #define PLX_SOURCE_DIR "."
@@ -33,6 +34,7 @@ typedef struct opts {
     const char *target;
     const char *cases, *exclude, *cases_dir, *vectors, *requirements, *adapter;
     const char *json, *junit, *html;
+    const char *spawn, *binding, *client_cases;
     int list, verbose, all, no_vectors, case_timeout;
     cJSON *params;
 } opts;
@@ -54,13 +56,22 @@ static const char *usage_main =
 
 static const char *usage_server =
     "usage: plexus-conform server URL [options]\n"
+    "       plexus-conform server --spawn CMD [--binding ws|stream] [options]\n"
     "       plexus-conform server --list [--cases SEL]\n"
     "\n"
     "Runs the cases of conformance/cases (FORMAT.md) against the server at URL:\n"
     "ws://host:port[/path] (WebSocket, subprotocol plexus.v1) or plexus://host:port (stream\n"
     "binding over TCP).\n"
     "\n"
+    "With --spawn the runner starts the server under test itself, once per distinct set of\n"
+    "the cases' server_args: /bin/sh runs 'CMD ARGS... --port 0' (plus '--tcp-port 0' for the\n"
+    "stream binding) and the server must print 'listening on N' ('listening tcp on N') on\n"
+    "stdout. Without it, a case whose server_args the server at URL does not already meet is\n"
+    "skipped (FORMAT.md section 6).\n"
+    "\n"
     "options:\n"
+    "  --spawn CMD           start the server under test (e.g. plexus-server)\n"
+    "  --binding ws|stream   with --spawn: the binding to test (default ws)\n"
     "  --cases SEL           only cases whose id starts with SEL or that check a requirement\n"
     "                        SEL (e.g. RPC- or SES-4); comma-separated list\n"
     "  --exclude SEL         leave out the cases SEL selects (same syntax as --cases)\n"
@@ -97,14 +108,17 @@ static const char *usage_codec =
 static const char *usage_coverage =
     "usage: plexus-conform coverage [options]\n"
     "\n"
-    "Prints one line 'uncovered ID LEVEL summary' for every requirement of\n"
-    "spec/requirements.json that no conformance case (and no codec vector) lists, then\n"
-    "'coverage: X of Y requirements covered, Z MUST without a case'. Exits 1 when Z > 0\n"
-    "(a MUST or MUST NOT requirement has no case), else 0.\n"
+    "Counts three sources: the server cases, the client cases and the codec vectors, one\n"
+    "'source ...' line each. Then prints 'uncovered ID LEVEL summary' for every requirement of\n"
+    "spec/requirements.json that none of them lists, and 'coverage: X of Y requirements\n"
+    "covered, Z MUST without a case'. Exits 1 when Z > 0 (a MUST or MUST NOT requirement has\n"
+    "no case), else 0.\n"
     "\n"
     "options:\n"
     "  --all                 also list covered requirements and what covers them\n"
-    "  --no-vectors          count conformance cases only\n"
+    "  --no-vectors          do not count the codec vectors\n"
+    "  --client-cases DIR    the client cases (default: the source tree's\n"
+    "                        conformance/client-cases; absent counts as none)\n"
     "  --cases-dir DIR, --vectors DIR, --requirements FILE   as for server and codec\n";
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg) {
@@ -164,6 +178,12 @@ static int parse(const char *cmd, int argc, char **argv, opts *o) {
             TAKE(vectors);
         else if (!strcmp(a, "--adapter") && codec)
             TAKE(adapter);
+        else if (!strcmp(a, "--client-cases") && cov)
+            TAKE(client_cases);
+        else if (!strcmp(a, "--spawn") && server)
+            TAKE(spawn);
+        else if (!strcmp(a, "--binding") && server)
+            TAKE(binding);
         else if (!strcmp(a, "--all") && cov)
             o->all = 1;
         else if (!strcmp(a, "--no-vectors") && cov)
@@ -252,13 +272,14 @@ static int wanted(const opts *o, const cf_case *c) {
 }
 
 static int cmd_server(opts *o) {
-    char cases_dir[4096], req_path[4096], err[1024], run_token[64];
+    char cases_dir[4096], req_path[4096], err[1024], run_token[64], target[4200];
     cJSON *rroot = NULL;
     const cJSON *reqs;
-    cf_run_config cfg;
+    cf_suite_config cfg;
     cf_caselist cases;
     cf_buf errors = {0};
     cf_result *res;
+    char *sel;
     size_t i, n = 0, nsel = 0, nerr = 0;
     int progress = isatty(2);
 
@@ -296,45 +317,50 @@ static int cmd_server(opts *o) {
         cJSON_Delete(rroot);
         return nerr ? 1 : 0;
     }
-    if (!o->target) {
+    if (!o->target == !o->spawn || (o->binding && !o->spawn) ||
+        (o->binding && strcmp(o->binding, "ws") && strcmp(o->binding, "stream"))) {
         cf_cases_free(&cases);
         cf_buf_free(&errors);
         cJSON_Delete(rroot);
-        return usage_error("server", "the server's URL is missing%s", "");
+        return usage_error("server", "%s",
+                           o->target && o->spawn ? "give a URL or --spawn CMD, not both"
+                           : o->binding && !o->spawn
+                               ? "--binding goes with --spawn (the URL says the binding)"
+                           : o->binding ? "--binding is ws or stream"
+                                        : "the server's URL (or --spawn CMD) is missing");
     }
     memset(&cfg, 0, sizeof(cfg));
-    if (cf_url_parse(o->target, &cfg.url, err, sizeof(err))) {
-        cf_cases_free(&cases);
-        cf_buf_free(&errors);
-        cJSON_Delete(rroot);
-        return usage_error("server", "%s", err);
-    }
+    cfg.url = o->target;
+    cfg.spawn = o->spawn;
+    cfg.stream = o->binding && !strcmp(o->binding, "stream");
     cfg.params = o->params;
     cfg.case_timeout_ms = o->case_timeout ? o->case_timeout : DEFAULT_CASE_TIMEOUT_MS;
+    cfg.progress = progress;
     snprintf(run_token, sizeof(run_token), "%llx%x", (unsigned long long)cf_now_ms(),
              (unsigned)getpid());
     if (!cJSON_GetObjectItemCaseSensitive(cfg.params, "run"))
         cJSON_AddStringToObject(cfg.params, "run", run_token);
     res = calloc(cases.n + nerr + 1, sizeof(*res));
-    if (!res) return 1;
+    sel = calloc(cases.n + 1, 1);
+    if (!res || !sel) return 1;
     n = add_load_errors(res, 0, &errors);
-    if (cf_probe(&cfg, err, sizeof(err))) {
-        fprintf(stderr, "plexus-conform: probe of %s failed: %s\n", o->target, err);
-        fprintf(stdout, "plexus-conform: cannot open a session with %s: %s\n", o->target, err);
-    }
     for (i = 0; i < cases.n; i++)
-        if (wanted(o, &cases.v[i])) nsel++;
-    for (i = 0; i < cases.n; i++) {
-        if (!wanted(o, &cases.v[i])) continue;
-        if (progress) fprintf(stderr, "\r\033[K[%zu/%zu] %s", n + 1 - nerr, nsel, cases.v[i].id);
-        cf_run_case(&cfg, &cases.v[i], &res[n++]);
+        sel[i] = (char)wanted(o, &cases.v[i]);
+    if (cf_suite_run(&cfg, &cases, sel, res, &n, err, sizeof(err))) {
+        free(sel);
+        free(res);
+        cf_cases_free(&cases);
+        cf_buf_free(&errors);
+        cJSON_Delete(rroot);
+        return usage_error("server", "%s", err);
     }
-    if (progress) fprintf(stderr, "\r\033[K");
-    cJSON_Delete(cfg.probe);
+    free(sel);
     cf_cases_free(&cases);
     cf_buf_free(&errors);
     cJSON_Delete(rroot);
-    return finish_run(o, o->target, res, n);
+    snprintf(target, sizeof(target), "%s%s%s", o->spawn ? "spawned '" : "",
+             o->spawn ? o->spawn : o->target, o->spawn ? "'" : "");
+    return finish_run(o, target, res, n);
 }
 
 static int cmd_codec(opts *o) {
@@ -370,13 +396,15 @@ static int cmd_codec(opts *o) {
 
 static int cmd_coverage(opts *o) {
     char err[1024];
-    int rc =
-        cf_coverage(o->requirements ? o->requirements : PLX_SOURCE_DIR "/spec/requirements.json",
-                    o->cases_dir ? o->cases_dir : PLX_SOURCE_DIR "/conformance/cases",
-                    o->no_vectors ? NULL
-                    : o->vectors  ? o->vectors
-                                  : PLX_SOURCE_DIR "/spec/vectors",
-                    o->all, err, sizeof(err));
+    cf_coverage_config c;
+    int rc;
+
+    c.requirements = o->requirements ? o->requirements : PLX_SOURCE_DIR "/spec/requirements.json";
+    c.cases_dir = o->cases_dir ? o->cases_dir : PLX_SOURCE_DIR "/conformance/cases";
+    c.client_dir = o->client_cases ? o->client_cases : PLX_SOURCE_DIR "/conformance/client-cases";
+    c.vectors = o->no_vectors ? NULL : o->vectors ? o->vectors : PLX_SOURCE_DIR "/spec/vectors";
+    c.show_all = o->all;
+    rc = cf_coverage(&c, err, sizeof(err));
 
     if (rc < 0) {
         fprintf(stderr, "plexus-conform coverage: %s\n", err);

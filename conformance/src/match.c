@@ -224,7 +224,7 @@ static int match_ops(cf_match_ctx *ctx, const cJSON *m, const cJSON *v, const ch
             }
             continue;
         }
-        if (!v) {
+        if (!v && strcmp(k, "$one_of")) { /* $one_of: an alternative may be $absent */
             why(ctx, path, "expected a value%s", "", NULL);
             return 0;
         }

@@ -1,7 +1,7 @@
 /*
  * modes.h - the subcommands of plexus-conform besides the runner core: `codec` (runs
  * spec/vectors through an adapter process, ADAPTERS.md) and `coverage` (requirements without a
- * case or vector).
+ * server case, client case or vector).
  */
 #ifndef CF_MODES_H
 #define CF_MODES_H
@@ -28,10 +28,19 @@ int cf_codec_run(const cf_codec_config *cfg, cf_result **out, size_t *n, char *e
 /* Lists the selected vectors (name and requirements) on stdout. */
 int cf_codec_list(const cf_codec_config *cfg, char *err, size_t errlen);
 
-/* Prints requirements with no case (and, when vectors is not NULL, no vector) and the summary
- * `coverage: X of Y requirements covered, Z MUST without a case`. Returns the number of MUST /
- * MUST NOT requirements without coverage, or -1 on error (message in err). */
-int cf_coverage(const char *requirements, const char *cases_dir, const char *vectors, int show_all,
-                char *err, size_t errlen);
+typedef struct cf_coverage_config {
+    const char *requirements; /* spec/requirements.json */
+    const char *cases_dir;    /* server cases (conformance/cases) */
+    const char *client_dir;   /* client cases (conformance/client-cases), NULL: not counted */
+    const char *vectors;      /* spec/vectors, NULL: not counted */
+    int show_all;             /* also list covered requirements and what covers them */
+} cf_coverage_config;
+
+/* Prints one `source ...` line per source (what was read, how many requirements it covers),
+ * then `uncovered ID LEVEL summary` for each requirement no source names (with show_all,
+ * `covered ...` lines too), then `coverage: X of Y requirements covered, Z MUST without a
+ * case`. A client-cases folder that does not exist counts as empty. Returns Z (MUST and MUST
+ * NOT requirements without coverage), or -1 on error (message in err). */
+int cf_coverage(const cf_coverage_config *cfg, char *err, size_t errlen);
 
 #endif

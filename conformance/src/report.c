@@ -170,6 +170,38 @@ static void add_str(cJSON *o, const char *k, const char *v) {
     if (v) cJSON_AddStringToObject(o, k, v);
 }
 
+/* 1 when s is valid UTF-8 without NUL. */
+static int utf8_ok(const char *s) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = strlen(s), i = 0;
+
+    while (i < len) {
+        size_t k = cf_utf8_seq(u + i, len - i);
+
+        if (!k) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* Replaces, in every string of the tree, each byte that is not valid UTF-8 by U+FFFD: the
+ * report quotes what a server sent, which may be anything (the JSON report must still be
+ * valid JSON, RFC 8259 section 8.1). */
+static void sanitize_strings(cJSON *v) {
+    cJSON *c;
+
+    if (cJSON_IsString(v) && v->valuestring && !utf8_ok(v->valuestring)) {
+        char *clean = cf_utf8_sanitize(v->valuestring, strlen(v->valuestring));
+
+        if (clean) {
+            free(v->valuestring); /* cJSON's default allocator: the codec sets no hooks */
+            v->valuestring = clean;
+        }
+    }
+    for (c = v->child; c; c = c->next)
+        sanitize_strings(c);
+}
+
 int cf_report_json(const char *path, const char *target, const cf_result *r, size_t n) {
     cJSON *root = cJSON_CreateObject(), *cases, *sum;
     cf_counts c = cf_count(r, n);
@@ -202,6 +234,7 @@ int cf_report_json(const char *path, const char *target, const cf_result *r, siz
             cJSON_AddItemToObject(o, "wire_log", cJSON_Duplicate(r[i].log, 1));
         cJSON_AddItemToArray(cases, o);
     }
+    sanitize_strings(root);
     text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return -1;

@@ -2,6 +2,7 @@
  * runner.c - executes conformance cases step by step against a server (see runner.h and
  * FORMAT.md section 4).
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "json.h"
 #include "match.h"
 #include "runner.h"
+#include "spawn.h"
 
 #define CLOSE_WAIT_MS 1000 /* at the end of a case, wait this long for each server close */
 
@@ -69,6 +71,7 @@ static void fail(run *x, const char *expected, const char *received, const char 
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
+    buf[cf_utf8_cut(buf, strlen(buf))] = 0; /* vsnprintf may have cut a character */
     x->r->verdict = x->c->should ? CF_NONSTRICT : CF_FAIL;
     x->r->reason = strdup(buf);
     x->r->step = x->step;
@@ -161,6 +164,17 @@ static cf_conn *conn_of(run *x, int i) {
         return NULL;
     }
     return &x->conn[i];
+}
+
+/* conn_of for steps that read: a paused connection is a mistake of the case. */
+static cf_conn *reading_conn(run *x, int i) {
+    cf_conn *c = conn_of(x, i);
+
+    if (c && c->paused) {
+        fail(x, NULL, NULL, "connection %s is paused: resume it before expecting", x->name[i]);
+        return NULL;
+    }
+    return c;
 }
 
 /* ------------------------------------------------------------------ sending */
@@ -285,7 +299,46 @@ static int match_event(run *x, const cf_event *e, const cJSON *m, const cJSON *a
     return ok;
 }
 
-static int expect_step(run *x, int ci, const cJSON *m, const cJSON *atts, int timeout) {
+/* The frames of a received message as the object an expect step's "frame" matcher sees. */
+static cJSON *frames_json(const cf_event *e) {
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o) return NULL;
+    cJSON_AddNumberToObject(o, "chunks", e->frames.chunks);
+    cJSON_AddBoolToObject(o, "gzip", e->frames.gzip);
+    cJSON_AddNumberToObject(o, "msg_id", e->msg_id);
+    cJSON_AddNumberToObject(o, "max_len", e->frames.max_len);
+    cJSON_AddNumberToObject(o, "wire_len", (double)e->frames.wire_len);
+    return o;
+}
+
+/* Matches the frames that carried e against the matcher fm (captures committed on success). */
+static int match_frames(run *x, const cf_event *e, const cJSON *fm) {
+    cJSON *fj = frames_json(e);
+    cf_match_ctx ctx;
+    int ok = 0;
+
+    if (fj && !cf_match_init(&ctx, x->captures, x->params, NULL, 0)) {
+        ok = cf_match(&ctx, fm, fj);
+        if (ok) {
+            cf_match_commit(&ctx, x->captures);
+        } else {
+            char *exp = cf_json_print(fm), *got = cf_json_print(fj);
+
+            fail(x, exp, got, "the message matches but its frames do not: %s",
+                 ctx.why.data ? (char *)ctx.why.data : "mismatch");
+            free(exp);
+            free(got);
+        }
+        cf_match_free(&ctx);
+    }
+    cJSON_Delete(fj);
+    return ok;
+}
+
+static int expect_step(run *x, int ci, const cJSON *m, const cJSON *step, int timeout) {
+    const cJSON *atts = cJSON_GetObjectItemCaseSensitive(step, "attachments");
+    const cJSON *fm = cJSON_GetObjectItemCaseSensitive(step, "frame");
     cf_conn *cn = conn_of(x, ci);
     cf_event *e;
     int ok;
@@ -297,6 +350,7 @@ static int expect_step(run *x, int ci, const cJSON *m, const cJSON *atts, int ti
         return -1;
     }
     ok = match_event(x, e, m, atts, "the message does not match");
+    if (ok && fm) ok = match_frames(x, e, fm);
     cf_event_free(e);
     return ok ? 0 : -1;
 }
@@ -305,13 +359,20 @@ static int hello_step(run *x, int ci, const cJSON *step, const cJSON *fields) {
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(step, "welcome");
     cJSON *hello = cJSON_CreateObject(), *m = w ? cJSON_Duplicate(w, 1) : cJSON_CreateObject();
     const cJSON *f;
-    cf_conn *cn = conn_of(x, ci);
+    cf_conn *cn = reading_conn(x, ci);
     cf_event *e = NULL;
     int rc = -1;
 
     if (!hello || !m || !cn) goto out;
     cJSON_AddStringToObject(hello, "t", "hello");
     cJSON_AddNumberToObject(hello, "version", 1);
+    {
+        const cJSON *secret = cJSON_GetObjectItemCaseSensitive(x->params, "secret");
+
+        /* a known secret goes into every hello shorthand that does not give its own */
+        if (cJSON_IsString(secret) && !cJSON_GetObjectItemCaseSensitive(fields, "secret"))
+            cJSON_AddStringToObject(hello, "secret", secret->valuestring);
+    }
     cJSON_ArrayForEach(f, fields) {
         cJSON_DeleteItemFromObjectCaseSensitive(hello, f->string);
         cJSON_AddItemToObject(hello, f->string, cJSON_Duplicate(f, 1));
@@ -337,7 +398,7 @@ out:
 static int close_step(run *x, int ci, const cJSON *spec, int timeout) {
     const cJSON *errname = cJSON_GetObjectItemCaseSensitive(spec, "error");
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(spec, "code");
-    cf_conn *cn = conn_of(x, ci);
+    cf_conn *cn = reading_conn(x, ci);
     int want = code ? (int)code->valuedouble : 0;
     cf_event *e;
     char exp[200];
@@ -527,7 +588,7 @@ static int set_step(run *x, const cJSON *elems, int timeout) {
         int ci = c ? index_of(x, c->valuestring) : 0;
 
         if (s->n == 256) break;
-        if (!conn_of(x, ci)) goto out;
+        if (!reading_conn(x, ci)) goto out;
         s->elems[s->n] = e;
         s->elem_conn[s->n++] = ci;
         need[ci]++;
@@ -601,6 +662,31 @@ out:
 
 /* ------------------------------------------------------------------ steps */
 
+/* signal: sends SIGTERM or SIGINT to the spawned server of this case. */
+static int signal_step(run *x, const char *name) {
+    cJSON *e = cJSON_CreateObject();
+    int sig = !strcmp(name, "INT") ? SIGINT : SIGTERM;
+
+    if (!x->cfg->server) {
+        fail(x, NULL, NULL, "a signal step needs a server started by the runner (--spawn)");
+        cJSON_Delete(e);
+        return -1;
+    }
+    if (e) {
+        cJSON_AddNumberToObject(e, "ms", (double)(cf_now_ms() - x->t0));
+        cJSON_AddStringToObject(e, "conn", "server");
+        cJSON_AddStringToObject(e, "dir", "send");
+        cJSON_AddStringToObject(e, "kind", "signal");
+        cJSON_AddStringToObject(e, "what", name);
+        cJSON_AddItemToArray(x->r->log, e);
+    }
+    if (cf_server_signal(x->cfg->server, sig)) {
+        fail(x, NULL, NULL, "cannot signal the server: it is no longer running");
+        return -1;
+    }
+    return 0;
+}
+
 static int run_step(run *x, const cJSON *step) {
     const cJSON *a = step->child;
     const char *k = a->string;
@@ -627,14 +713,26 @@ static int run_step(run *x, const cJSON *step) {
         cf_conn_close(cn, code ? (int)code->valuedouble : 1000);
         return 0;
     }
+    if (!strcmp(k, "pause") || !strcmp(k, "resume")) {
+        cn = conn_of(x, index_of(x, a->valuestring));
+        if (!cn) return -1;
+        cf_conn_pause(cn, !strcmp(k, "pause"));
+        return 0;
+    }
+    if (!strcmp(k, "signal")) return signal_step(x, a->valuestring);
     if (!strcmp(k, "hello")) return hello_step(x, ci, step, a);
-    if (!strcmp(k, "expect"))
-        return expect_step(x, ci, a, cJSON_GetObjectItemCaseSensitive(step, "attachments"),
-                           step_timeout(x, step));
+    if (!strcmp(k, "expect")) return expect_step(x, ci, a, step, step_timeout(x, step));
     if (!strcmp(k, "expect_close")) return close_step(x, ci, a, step_timeout(x, step));
     cn = conn_of(x, ci);
     if (!cn) return -1;
-    if (!strcmp(k, "send")) return send_message(x, cn, a, step);
+    if (!strcmp(k, "send")) {
+        const cJSON *rep = cJSON_GetObjectItemCaseSensitive(step, "repeat");
+        int i, n = rep ? (int)rep->valuedouble : 1;
+
+        for (i = 0; i < n; i++)
+            if (send_message(x, cn, a, step)) return -1;
+        return 0;
+    }
     if (!strcmp(k, "send_frame")) return send_bytes_step(x, cn, a, step, 0);
     if (!strcmp(k, "send_raw")) return send_bytes_step(x, cn, a, step, 1);
     if (!strcmp(k, "send_text")) {
@@ -666,6 +764,52 @@ static int websocket_only(const cf_case *c) {
         conn, c->connections) if (cJSON_IsObject(conn) &&
                                   cJSON_GetObjectItemCaseSensitive(conn, "subprotocols")) return 1;
     return 0;
+}
+
+/* The welcome member announcing a server option (server_args), or NULL. */
+static const char *announced(const char *option) {
+    static const char *const map[][2] = {{"ping-interval", "ping_interval_ms"},
+                                         {"call-timeout", "call_timeout_ms"},
+                                         {"history", "history"},
+                                         {"max-frame", "max_frame"},
+                                         {"max-message", "max_message"}};
+    size_t i;
+
+    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (!strcmp(map[i][0], option)) return map[i][1];
+    return NULL;
+}
+
+/* Against a server the runner did not start: the first server_args pair that does not already
+ * hold (runner.h), as a skip reason, or NULL. */
+static const char *server_args_unmet(const cf_run_config *cfg, const cf_case *c, char *buf,
+                                     size_t buflen) {
+    const cJSON *a;
+
+    for (a = c->server_args ? c->server_args->child : NULL; a && a->next; a = a->next->next) {
+        const char *opt = a->valuestring + 2, *val = a->next->valuestring, *w = announced(opt);
+        char param[64];
+        const cJSON *p, *v;
+        size_t i;
+
+        snprintf(param, sizeof(param), "%s", opt);
+        for (i = 0; param[i]; i++)
+            if (param[i] == '-') param[i] = '_';
+        p = cJSON_GetObjectItemCaseSensitive(cfg->params, param);
+        if (cJSON_IsString(p) && (!strcmp(param, "secret") || !strcmp(param, "override_key") ||
+                                  !strcmp(p->valuestring, val)))
+            continue;
+        v = w && cfg->probe ? cJSON_GetObjectItemCaseSensitive(cfg->probe, w) : NULL;
+        if (cJSON_IsNumber(v) && v->valuestring == NULL && v->valuedouble == strtod(val, NULL))
+            continue;
+        if (cJSON_IsNumber(v) && v->valuestring && !strcmp(v->valuestring, val)) continue;
+        snprintf(buf, buflen,
+                 "needs a server started with %s %s (use --spawn, or --param %s=%s when the "
+                 "server under test runs so)",
+                 a->valuestring, val, param, val);
+        return buf;
+    }
+    return NULL;
 }
 
 static int compare(double a, const char *op, double b) {
@@ -727,6 +871,8 @@ const char *cf_case_skip_reason(const cf_run_config *cfg, const cf_case *c, char
         }
     }
     if (cfg->url.stream && websocket_only(c)) return "websocket-only step";
+    if (c->signals && !cfg->server) return "signals the server: needs --spawn";
+    if (!cfg->server) return server_args_unmet(cfg, c, buf, buflen);
     return NULL;
 }
 
@@ -736,9 +882,11 @@ static void finish(run *x) {
     size_t i;
     uint64_t end;
 
-    for (i = 0; i < x->n; i++)
+    for (i = 0; i < x->n; i++) {
+        if (x->used[i]) x->conn[i].paused = 0;
         if (x->used[i] && x->conn[i].fd >= 0 && !x->conn[i].remote_closed)
             cf_conn_close(&x->conn[i], 1000);
+    }
     end = cf_now_ms() + CLOSE_WAIT_MS;
     for (i = 0; i < x->n; i++) {
         while (x->used[i] && x->conn[i].fd >= 0 && !x->conn[i].remote_closed &&
@@ -778,7 +926,9 @@ void cf_run_case(const cf_run_config *cfg, const cf_case *c, cf_result *r) {
     x->c = c;
     x->r = r;
     x->t0 = cf_now_ms();
-    x->deadline = x->t0 + (uint64_t)cfg->case_timeout_ms;
+    x->deadline =
+        x->t0 + (uint64_t)(c->case_timeout_ms > cfg->case_timeout_ms ? c->case_timeout_ms
+                                                                     : cfg->case_timeout_ms);
     x->captures = cJSON_CreateObject();
     x->params = cJSON_Duplicate(cfg->params, 1);
     r->log = cJSON_CreateArray();
@@ -819,6 +969,9 @@ int cf_probe(cf_run_config *cfg, char *err, size_t errlen) {
 
     cJSON_AddStringToObject(hello, "t", "hello");
     cJSON_AddNumberToObject(hello, "version", 1);
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(cfg->params, "secret")))
+        cJSON_AddStringToObject(
+            hello, "secret", cJSON_GetObjectItemCaseSensitive(cfg->params, "secret")->valuestring);
     o.frame_end = -1;
     o.ws_fragments = 1;
     if (cf_conn_open(&c, "probe", &cfg->url, NULL, -1, 5000, NULL, 0, &status, err, errlen)) {

@@ -32,11 +32,16 @@ void cf_result_free(cf_result *r);
 int cf_result_init(cf_result *r, const char *id, const char *title, int should,
                    const cJSON *requirements);
 
+struct cf_server_proc;
+
 typedef struct cf_run_config {
     cf_url url;
     cJSON *params;       /* object of strings, owned by the caller */
-    int case_timeout_ms; /* bound on one whole case */
+    int case_timeout_ms; /* bound on one whole case (a case's case_timeout_ms may raise it) */
     cJSON *probe;        /* the probe welcome (owned by the caller), NULL before cf_probe */
+    /* --spawn: the server was started by the runner with the case's server_args (which then
+     * hold by construction), and signal steps go to this process. NULL for `server URL`. */
+    struct cf_server_proc *server;
 } cf_run_config;
 
 /* Opens one connection, says hello, keeps the welcome in cfg->probe and closes. 0, or -1 with
@@ -45,7 +50,10 @@ int cf_probe(cf_run_config *cfg, char *err, size_t errlen);
 /* Runs one case and fills r (r is initialised here). */
 void cf_run_case(const cf_run_config *cfg, const cf_case *c, cf_result *r);
 /* The reason a case must be skipped under cfg, or NULL when it can run (static or owned by
- * buf). */
+ * buf). Against a server the runner did not start, each server_args pair "--NAME VALUE" must
+ * already hold: --param NAME=VALUE was given (dashes in NAME as underscores; for secret and
+ * override-key any value), or for an option welcome announces (ping-interval, call-timeout,
+ * history, max-frame, max-message) the probe welcome has exactly VALUE. */
 const char *cf_case_skip_reason(const cf_run_config *cfg, const cf_case *c, char *buf,
                                 size_t buflen);
 

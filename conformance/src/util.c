@@ -131,6 +131,74 @@ char *cf_hex_str(const uint8_t *data, size_t len) {
     return cf_buf_take_str(&b);
 }
 
+size_t cf_utf8_seq(const unsigned char *s, size_t len) {
+    unsigned c, need, i;
+    uint32_t cp;
+
+    if (!len) return 0;
+    c = s[0];
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        need = 1, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        need = 2, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        need = 3, cp = c & 0x07;
+    else
+        return 0;
+    if (len < need + 1) return 0;
+    for (i = 1; i <= need; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return need + 1;
+}
+
+size_t cf_utf8_cut(const char *s, size_t len) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t start = len, back = 0;
+
+    /* find the lead byte of the last character (at most 3 continuation bytes back) */
+    while (start > 0 && back < 4 && (u[start - 1] & 0xc0) == 0x80) {
+        start--;
+        back++;
+    }
+    if (start == 0 || u[start - 1] < 0x80) return len; /* ends on ASCII or only continuations */
+    start--;                                           /* u[start] is a lead byte */
+    {
+        unsigned c = u[start];
+        size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+
+        return len - start < want ? start : len;
+    }
+}
+
+char *cf_utf8_sanitize(const char *s, size_t len) {
+    const unsigned char *u = (const unsigned char *)s;
+    cf_buf b = {0};
+    size_t i = 0;
+
+    while (i < len) {
+        size_t n = u[i] ? cf_utf8_seq(u + i, len - i) : 0;
+
+        if (n) {
+            if (cf_buf_add(&b, u + i, n)) goto nomem;
+            i += n;
+        } else {
+            if (cf_buf_add(&b, "\xef\xbf\xbd", 3)) goto nomem;
+            i++;
+        }
+    }
+    if (cf_buf_add(&b, "", 0)) goto nomem;
+    return (char *)b.data;
+nomem:
+    cf_buf_free(&b);
+    return NULL;
+}
+
 uint64_t cf_now_ms(void) {
     struct timespec ts;
 

@@ -36,6 +36,19 @@ int cf_hex_encode(const uint8_t *data, size_t len, cf_buf *out);
 /* The lower-case hex of data as an owned string, NULL on no memory. */
 char *cf_hex_str(const uint8_t *data, size_t len);
 
+/* UTF-8 (RFC 3629). Report text must be valid UTF-8 (JSON reports, JUnit XML, HTML), but the
+ * runner cuts long text and quotes what a server sent (close reasons, text messages), which may
+ * not be. */
+/* The largest n <= len such that s[0..n) does not end inside a multi-byte sequence (cutting
+ * there never splits a character; bytes before the cut are left as they are). */
+size_t cf_utf8_cut(const char *s, size_t len);
+/* An owned NUL-terminated copy of s[0..len) in which every byte that is not part of a valid
+ * UTF-8 sequence is replaced by U+FFFD, and every NUL by U+FFFD. NULL on no memory. */
+char *cf_utf8_sanitize(const char *s, size_t len);
+/* Length of the valid UTF-8 sequence starting at s[0..len), or 0 when s does not start with one
+ * (overlong forms, surrogates and code points above U+10FFFF are invalid). */
+size_t cf_utf8_seq(const unsigned char *s, size_t len);
+
 /* Milliseconds of the monotonic clock. */
 uint64_t cf_now_ms(void);
 /* Sleeps ms milliseconds. */

@@ -196,6 +196,13 @@ static void test_range_len_one_of(void **state) {
     assert_false(m("{\"$len\":0}", "0"));
     assert_true(m("{\"$one_of\":[1,\"one\"]}", "\"one\""));
     assert_false(m("{\"$one_of\":[1,\"one\"]}", "2"));
+    /* an alternative may be $absent: an optional member that, when present, has a type */
+    assert_true(m("{\"f\":{\"$one_of\":[{\"$absent\":true},{\"$type\":\"array\"}]}}", "{}"));
+    assert_true(
+        m("{\"f\":{\"$one_of\":[{\"$absent\":true},{\"$type\":\"array\"}]}}", "{\"f\":[]}"));
+    assert_false(
+        m("{\"f\":{\"$one_of\":[{\"$absent\":true},{\"$type\":\"array\"}]}}", "{\"f\":1}"));
+    assert_false(m("{\"f\":{\"$one_of\":[1,2]}}", "{}"));
     assert_true(m("{\"$len\":3,\"$type\":\"array\"}", "[0,0,0]"));
 }
 
