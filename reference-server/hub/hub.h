@@ -45,8 +45,9 @@ typedef struct plx_hub_config {
     uint32_t max_adapters;        /* keys adapted per connection; 0: 256 */
 } plx_hub_config;
 
-/* The io callbacks run synchronously inside hub calls; they must not call back into the hub
- * (report a failed socket later with plx_hub_closed, not from inside send). */
+/* The io callbacks run synchronously inside hub calls; they must not call back into the hub,
+ * plx_hub_limits excepted (report a failed socket later with plx_hub_closed, not from inside
+ * send). */
 typedef struct plx_hub_io {
     /* Queue one message for connection c. json and att are borrowed for the call only.
      * Return 0 when queued. Return PLX_E_TOO_LARGE, queuing nothing, when the message's
