@@ -1,12 +1,14 @@
 """Interop with plexus-server started with small limits: keepalive, hello timeout,
 max connections, and raw stream-binding errors (SPEC 2.2, 9, 10)."""
 import asyncio
+import select
 import socket
+import subprocess
 import time
 
 import pytest
 
-from conftest import Server, connect, run
+from conftest import SERVER_BIN, Server, connect, run
 from plexus.client import Client
 
 
@@ -94,3 +96,28 @@ def test_stream_prefix_below_16(small):
     r.end()
     [m] = r.take()
     assert (m.obj["t"], m.obj["name"]) == ("error", "TRUNCATED")
+
+
+def starts(*args):
+    """True when plexus-server starts (prints its port) with these options."""
+    if not SERVER_BIN:
+        pytest.skip("PLEXUS_SERVER_BIN is not set: interop tests need plexus-server")
+    p = subprocess.Popen([SERVER_BIN, "--host", "127.0.0.1", "--port", "0", *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:  # 'listening on N', or EOF when it refuses to start; at most 10 s
+        ready = select.select([p.stdout], [], [], 10)[0]
+        line = p.stdout.readline() if ready else b""
+    finally:
+        if p.poll() is None:
+            p.terminate()
+        p.wait(10)
+        p.stdout.close()
+    return line.startswith(b"listening on")
+
+
+def test_option_ranges():
+    """LIM-1: a server refuses values outside a limit's range and accepts every value inside."""
+    assert starts("--ping-interval", "0"), "ping interval 0 (off) refused"
+    for args in (("--ping-interval", "500"), ("--hello-timeout", "500"),
+                 ("--hello-timeout", "400000")):
+        assert not starts(*args), f"{args} accepted"
