@@ -322,6 +322,7 @@ void *plx_dispatch_main(void *arg) {
         pthread_cond_wait(&c->disp_cv, &c->mu);
     }
     c->disp_wants = 0;
+    pthread_cond_signal(&c->io_cv); /* closing: the I/O thread may wait for the role */
     pthread_mutex_unlock(&c->mu);
     return NULL;
 }

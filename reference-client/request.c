@@ -61,8 +61,8 @@ static void wait_reply(plx_client *c, plx_waiter *w, uint64_t gen, uint64_t loca
         if (rc) {
             c->io_err = rc; /* the I/O thread ends the session and reconnects */
             plx_io_kick(c);
-        } else if (c->nwaiting > (w->done ? 0 : 1)) {
-            plx_io_kick(c); /* other callers wait: the I/O thread reads for them */
+        } else if (c->nwaiting > (w->done ? 0 : 1) || c->closing) {
+            plx_io_kick(c); /* other callers wait, or close: the I/O thread takes over */
         }
     }
 }
