@@ -125,6 +125,23 @@ static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out) 
     return 0;
 }
 
+/* An argument as error messages show it: control characters as \\xNN (the message stays
+ * one line), cut after SHOWN_MAX - 8 bytes. Returns out. */
+#define SHOWN_MAX 96
+static const char *show(const char *s, char out[SHOWN_MAX]) {
+    size_t n = 0;
+
+    for (; *s && n + 8 < SHOWN_MAX; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20 || ch == 0x7f)
+            n += (size_t)snprintf(out + n, SHOWN_MAX - n, "\\x%02x", ch);
+        else
+            out[n++] = (char)ch;
+    }
+    snprintf(out + n, SHOWN_MAX - n, "%s", *s ? "..." : "");
+    return out;
+}
+
 /* An OPT_UINT value: an integer in def's range, or 0 when def->zero_off. */
 static int parse_value(const opt_def *def, const char *s, uint64_t *out) {
     if (def->zero_off && parse_uint(s, 0, 0, out) == 0) return 0;
@@ -132,30 +149,33 @@ static int parse_value(const opt_def *def, const char *s, uint64_t *out) {
 }
 
 static int read_secret_file(const char *path, char **out, char *err, size_t errlen) {
-    char buf[PLX_SECRET_MAX + 2];
-    size_t n;
+    char buf[PLX_SECRET_MAX + 2], shown[SHOWN_MAX];
+    size_t got, n = 0;
     FILE *f = fopen(path, "rb");
 
     if (!f) {
-        snprintf(err, errlen, "--secret-file: cannot open '%s': %s", path, strerror(errno));
+        snprintf(err, errlen, "--secret-file: cannot open '%s': %s", show(path, shown),
+                 strerror(errno));
         return -1;
     }
-    n = fread(buf, 1, sizeof(buf) - 1, f);
+    got = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
-    buf[n] = '\0';
-    n = strcspn(buf, "\r\n");
-    if (n > PLX_SECRET_MAX) {
+    while (n < got && buf[n] != '\r' && buf[n] != '\n')
+        n++;
+    if (n > PLX_SECRET_MAX)
         snprintf(err, errlen, "--secret-file: the secret is longer than %d bytes", PLX_SECRET_MAX);
-        return -1;
+    else if (n == 0)
+        snprintf(err, errlen, "--secret-file: '%s' holds no secret on its first line",
+                 show(path, shown));
+    else if (memchr(buf, '\0', n))
+        snprintf(err, errlen, "--secret-file: the first line of '%s' holds a NUL byte",
+                 show(path, shown));
+    else {
+        buf[n] = '\0';
+        *out = strdup(buf);
+        if (!*out) snprintf(err, errlen, "out of memory");
     }
-    buf[n] = '\0';
-    if (n == 0 || memchr(buf, '\0', n)) {
-        snprintf(err, errlen, "--secret-file: '%s' holds no secret on its first line", path);
-        return -1;
-    }
-    *out = strdup(buf);
     memset(buf, 0, sizeof(buf));
-    if (!*out) snprintf(err, errlen, "out of memory");
     return *out ? 0 : -1;
 }
 
@@ -178,6 +198,8 @@ static void set_defaults(plx_options *o) {
 /* Stores one option's value into o. 0 or -1 with err set. */
 static int apply(plx_options *o, int which, const char *val, uint64_t num, char *err,
                  size_t errlen) {
+    char shown[SHOWN_MAX];
+
     switch (which) {
     case O_HOST:
         if (!*val) {
@@ -248,7 +270,8 @@ static int apply(plx_options *o, int which, const char *val, uint64_t num, char 
         break;
     case O_LOG_LEVEL:
         if (plx_log_parse_level(val, &o->log_level)) {
-            snprintf(err, errlen, "--log-level: '%s' is not one of error, warn, info, debug", val);
+            snprintf(err, errlen, "--log-level: '%s' is not one of error, warn, info, debug",
+                     show(val, shown));
             return -1;
         }
         break;
@@ -265,6 +288,7 @@ static int find_option(const char *name, size_t len) {
 plx_options_result plx_options_parse(int argc, char **argv, plx_options *o, char *err,
                                      size_t errlen) {
     int seen[O_COUNT] = {0};
+    char shown[SHOWN_MAX];
 
     set_defaults(o);
     for (int i = 1; i < argc; i++) {
@@ -273,14 +297,15 @@ plx_options_result plx_options_parse(int argc, char **argv, plx_options *o, char
         int which;
 
         if (strncmp(a, "--", 2) != 0) {
-            snprintf(err, errlen, "unexpected argument '%s' (options start with --)", a);
+            snprintf(err, errlen, "unexpected argument '%s' (options start with --)",
+                     show(a, shown));
             goto fail;
         }
         a += 2;
         eq = strchr(a, '=');
         which = find_option(a, eq ? (size_t)(eq - a) : strlen(a));
         if (which < 0) {
-            snprintf(err, errlen, "unknown option '%s' (see --help)", argv[i]);
+            snprintf(err, errlen, "unknown option '%s' (see --help)", show(argv[i], shown));
             goto fail;
         }
         if (seen[which]++ && which != O_HELP && which != O_VERSION) {
@@ -304,7 +329,7 @@ plx_options_result plx_options_parse(int argc, char **argv, plx_options *o, char
         }
         if (defs[which].kind == OPT_UINT && parse_value(&defs[which], val, &num)) {
             snprintf(err, errlen, "--%s: '%s' is not %san integer in %llu..%llu", defs[which].name,
-                     val, defs[which].zero_off ? "0 (off) or " : "",
+                     show(val, shown), defs[which].zero_off ? "0 (off) or " : "",
                      (unsigned long long)defs[which].min, (unsigned long long)defs[which].max);
             goto fail;
         }
