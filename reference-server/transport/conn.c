@@ -463,6 +463,16 @@ int plx_conn_send(plx_conn *c, const cJSON *json, const plx_bytes *att, size_t n
     return rc;
 }
 
+/* LIM-4: the close handshake took too long (a peer that reads nothing, or never answers the
+ * close frame, which lws would wait for on its own timer): drop the socket. */
+static void kill_now(lws_sorted_usec_list_t *sul) {
+    plx_conn *c = lws_container_of(sul, plx_conn, kill_sul);
+
+    plx_log(PLX_LOG_DEBUG, "conn %llu: close not finished in %d ms: dropping it",
+            (unsigned long long)c->id, PLX_CLOSE_DEADLINE_MS);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 void plx_conn_close(plx_conn *c, int ws_code, const char *reason) {
     if (c->closing) return;
     c->closing = 1;
@@ -476,6 +486,8 @@ void plx_conn_close(plx_conn *c, int ws_code, const char *reason) {
     plx_log(PLX_LOG_DEBUG, "conn %llu closing %d %s", (unsigned long long)c->id, ws_code,
             c->close_reason);
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, PLX_CLOSE_DRAIN_SECS);
+    lws_sul_schedule(c->srv->ctx, 0, &c->kill_sul, kill_now,
+                     (lws_usec_t)PLX_CLOSE_DEADLINE_MS * LWS_US_PER_MS);
     lws_callback_on_writable(c->wsi);
 }
 
@@ -517,6 +529,7 @@ void plx_conn_gone(plx_conn *c) {
     if (c->id && plx_connmap_get(s->conns, c->id) == c) plx_connmap_del(s->conns, c->id);
     if (s->opening == c) s->opening = NULL;
     lws_sul_cancel(&c->close_sul);
+    lws_sul_cancel(&c->kill_sul);
     plx_deframer_free(c->hello_deframer);
     plx_reader_free(c->reader);
     plx_encoder_free(c->enc);

@@ -6,7 +6,9 @@
  * Bounds: received WebSocket messages are reassembled up to 16 + max_frame bytes; the codec
  * bounds partial messages; the send queue holds at most --max-queue bytes, past which the
  * hub is told (io.send fails) and the connection is closed as a SLOW_READER; a connection
- * being closed gets PLX_CLOSE_DRAIN_SECS to take what is queued.
+ * being closed gets PLX_CLOSE_DRAIN_SECS to take what is queued, and its socket is dropped
+ * PLX_CLOSE_DEADLINE_MS after the close was decided whatever state the close handshake is in
+ * (LIM-4: released within 5 s).
  */
 #ifndef PLX_CONN_H
 #define PLX_CONN_H
@@ -46,6 +48,7 @@ typedef struct plx_conn {
     int overflowed;                   /* the send queue went over its bound */
     int shut;                         /* the close was started (close frame / TCP shutdown) */
     lws_sorted_usec_list_t close_sul; /* runs the close outside the wsi's own callbacks */
+    lws_sorted_usec_list_t kill_sul;  /* PLX_CLOSE_DEADLINE_MS after io.close: drop the socket */
 } plx_conn;
 
 /* Makes the connection for a new socket and registers it with the hub (plx_hub_open; a

@@ -18,7 +18,8 @@
 #define PLX_TICK_MAX_MS       50          /* the hub's timers run at least this often */
 #define PLX_READER_TICK_MS    1000        /* partial-message expiry is checked this often */
 #define PLX_SHUTDOWN_FLUSH_MS 5000        /* how long shutdown waits for peers to be closed */
-#define PLX_CLOSE_DRAIN_SECS  4           /* closing peers are released within this (LIM-4: 5 s) */
+#define PLX_CLOSE_DRAIN_SECS  4           /* a closing peer's queue is written within this */
+#define PLX_CLOSE_DEADLINE_MS 4500        /* a closing peer is released by then (LIM-4: 5 s) */
 #define PLX_WRITE_PIECE       (64u << 10) /* bytes per lws_write: one WebSocket fragment */
 #define PLX_RX_BUFFER         (32u << 10) /* lws receive buffer per connection */
 

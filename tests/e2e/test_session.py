@@ -2,6 +2,7 @@
 text messages, garbage frames, subprotocol, /healthz and the command line."""
 
 import asyncio
+import base64
 import gzip
 import http.client
 import os
@@ -9,6 +10,7 @@ import resource
 import socket
 import struct
 import subprocess
+import time
 
 import websockets
 
@@ -437,6 +439,61 @@ def test_too_large_header_fails_at_once_while_the_peer_stalls(start_server):
             await tcp_case(length, max_frame)
 
     run(main())
+
+
+def raw_ws_connect(port):
+    """A WebSocket connection by hand (a blocking socket after the 101), for peers that
+    misbehave below what the websockets library allows: never answering a close frame."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+               "Sec-WebSocket-Protocol: plexus.v1\r\n\r\n" % key).encode())
+    resp = b""
+    while b"\r\n\r\n" not in resp:
+        chunk = s.recv(4096)
+        assert chunk, "connection closed during the handshake"
+        resp += chunk
+    assert resp.startswith(b"HTTP/1.1 101"), resp
+    assert resp.endswith(b"\r\n\r\n"), "data after the handshake"
+    return s
+
+
+def ws_client_frame(opcode, payload, fin=True):
+    """One masked client WebSocket frame (payload < 64 KiB)."""
+    mask = os.urandom(4)
+    n = len(payload)
+    head = bytes([(0x80 if fin else 0) | opcode])
+    head += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack(">H", n)
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def test_closing_peer_that_never_answers_is_released_in_5s(start_server):
+    """LIM-4: a connection closed for a fatal error is released within 5 s although the peer
+    stays inside its message and never answers the close frame."""
+    srv = start_server()
+    s = raw_ws_connect(srv.port)
+    try:
+        s.sendall(ws_client_frame(2, HEADER.pack(1, 0, 0, 1, 0, 70000), fin=False))
+        got = s.recv(4096)  # the error message, then the close frame (1009)
+        t0 = time.monotonic()
+
+        def close_frame_in(data):
+            at = data.find(b"\x88", data.find(b"FRAME_TOO_LARGE"))
+            return at >= 0 and len(data) >= at + 2 and len(data) == at + 2 + data[at + 1]
+
+        while not close_frame_in(got):
+            chunk = s.recv(4096)
+            assert chunk, "closed before the close frame: %r" % got
+            got += chunk
+        at = got.find(b"\x88", got.find(b"FRAME_TOO_LARGE"))
+        assert got[at + 2:at + 4] == b"\x03\xf1"  # close code 1009
+        s.settimeout(10)
+        assert s.recv(4096) == b""  # we answer nothing: the server lets go on its own
+        elapsed = time.monotonic() - t0
+        assert elapsed < 4.9, elapsed
+    finally:
+        s.close()
 
 
 def test_invalid_reply_and_error_messages(start_server):
