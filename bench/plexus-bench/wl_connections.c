@@ -202,7 +202,7 @@ int wl_connections(bench *b) {
 
     if (!hello) return -1;
     if (bench_start_plexus(b, &srv, "--max-connections", "10100", "--ping-interval", "600000",
-                           "--hello-timeout", "600000", NULL) == 0) {
+                           "--hello-timeout", "300000", NULL) == 0) {
         p = measure(srv.pid, srv.port, &ws);
         bench_stop(&srv);
     }
