@@ -88,7 +88,8 @@ static cJSON *answer_ok(const cJSON *id) {
  * DRIVERS.md names (CONNECT, DISCONNECTED, CLOSED, BAD_REPLY). */
 static cJSON *error_obj(int code, const char *name, const char *message, const cJSON *detail) {
     cJSON *e = cJSON_CreateObject();
-    int local = code <= -1000 || code == PLX_E_NOMEM || code == PLX_E_INVAL;
+    int local = (code <= PLX_E_DISCONNECTED && code >= PLX_E_BAD_REPLY) || code == PLX_E_NOMEM ||
+                code == PLX_E_INVAL;
 
     if (code == PLX_E_BAD_URL) code = PLX_E_CONNECT;
     cJSON_AddNumberToObject(e, "code", local ? 0 : -code);

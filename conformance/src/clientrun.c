@@ -105,6 +105,7 @@ static void pump(crun *x, int ms) {
     for (i = 0; i < (int)x->n; i++) {
         if (!x->used[i]) continue;
         cf_peer_pump(&x->peer[i], 0); /* parses what is buffered, reads what is ready */
+        if (x->peer[i].head) ms = 0;  /* something to look at already: do not block */
         if (cf_peer_pollfd(&x->peer[i]) >= 0) {
             p[np] = (struct pollfd){cf_peer_pollfd(&x->peer[i]), POLLIN, 0};
             owner[np++] = i;
