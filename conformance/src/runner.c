@@ -339,7 +339,7 @@ static int match_frames(run *x, const cf_event *e, const cJSON *fm) {
 static int expect_step(run *x, int ci, const cJSON *m, const cJSON *step, int timeout) {
     const cJSON *atts = cJSON_GetObjectItemCaseSensitive(step, "attachments");
     const cJSON *fm = cJSON_GetObjectItemCaseSensitive(step, "frame");
-    cf_conn *cn = conn_of(x, ci);
+    cf_conn *cn = reading_conn(x, ci);
     cf_event *e;
     int ok;
 
@@ -483,6 +483,7 @@ static int silence_step(run *x, const cJSON *step, int ms) {
     int ci = all ? -1 : conn_index(x, step);
     size_t i;
 
+    if (!all && !reading_conn(x, ci)) return -1; /* a paused connection is always silent */
     pump_all(x, ms);
     for (i = 0; i < x->n; i++) {
         if (!x->used[i] || (!all && (int)i != ci)) continue;
