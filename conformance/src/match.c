@@ -11,9 +11,9 @@
 #include "json.h"
 #include "match.h"
 
-static const char *const operators[] = {"$any",   "$absent", "$type",      "$capture",  "$ref",
-                                        "$param", "$exact",  "$unordered", "$contains", "$range",
-                                        "$len",   "$bytes",  "$one_of",    NULL};
+static const char *const operators[] = {"$any",   "$absent", "$type",      "$capture",   "$ref",
+                                        "$param", "$exact",  "$unordered", "$contains",  "$range",
+                                        "$len",   "$bytes",  "$one_of",    "$substring", NULL};
 
 static const char *const type_names[] = {"string", "number", "int", "uint",  "bool", "null",
                                          "object", "array",  "bin", "bytes", NULL};
@@ -286,6 +286,11 @@ static int match_ops(cf_match_ctx *ctx, const cJSON *m, const cJSON *v, const ch
             if (!match_set(ctx, op, v, path, 1, "$unordered")) return 0;
         } else if (!strcmp(k, "$contains")) {
             if (!match_set(ctx, op, v, path, 0, "$contains")) return 0;
+        } else if (!strcmp(k, "$substring")) {
+            if (!cJSON_IsString(v) || !strstr(v->valuestring, op->valuestring)) {
+                why(ctx, path, "expected a string containing \"%s\"", op->valuestring, v);
+                return 0;
+            }
         } else if (!strcmp(k, "$one_of")) {
             const cJSON *alt;
             int ok = 0;
@@ -616,7 +621,7 @@ static int check_ops(const cJSON *m, const char *path, char *err, size_t errlen)
             ok = cJSON_IsString(op) && in_list(op->valuestring, type_names);
         else if (!strcmp(k, "$capture"))
             ok = cJSON_IsString(op) && valid_name(op->valuestring);
-        else if (!strcmp(k, "$ref") || !strcmp(k, "$param"))
+        else if (!strcmp(k, "$ref") || !strcmp(k, "$param") || !strcmp(k, "$substring"))
             ok = cJSON_IsString(op) && *op->valuestring;
         else if (!strcmp(k, "$exact"))
             ok = cJSON_IsObject(op) && !is_operator_object(op) && !check_at(op, path, err, errlen);

@@ -203,6 +203,10 @@ static void test_range_len_one_of(void **state) {
     assert_false(
         m("{\"f\":{\"$one_of\":[{\"$absent\":true},{\"$type\":\"array\"}]}}", "{\"f\":1}"));
     assert_false(m("{\"f\":{\"$one_of\":[1,2]}}", "{}"));
+    /* $substring: a string containing the text */
+    assert_true(m("{\"$substring\":\"route\"}", "\"missing field \\\"route\\\"\""));
+    assert_false(m("{\"$substring\":\"route\"}", "\"missing field\""));
+    assert_false(m("{\"$substring\":\"1\"}", "1"));
     assert_true(m("{\"$len\":3,\"$type\":\"array\"}", "[0,0,0]"));
 }
 
