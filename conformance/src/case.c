@@ -42,6 +42,7 @@ static const struct {
     {"pause", {NULL}},
     {"resume", {NULL}},
     {"signal", {NULL}},
+    {"server_log_excludes", {NULL}},
 };
 
 #define NKINDS (sizeof(step_kinds) / sizeof(step_kinds[0]))
@@ -267,6 +268,15 @@ static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errl
         }
     } else if (!strcmp(a->string, "expect_silence") || !strcmp(a->string, "wait")) {
         if (!is_uint(a, 600000)) goto bad;
+    } else if (!strcmp(a->string, "server_log_excludes")) {
+        const cJSON *t;
+
+        if (!cJSON_IsArray(a) || !a->child || cf_subst_check(a, err, errlen)) goto bad;
+        cJSON_ArrayForEach(t, a) if (!cJSON_IsString(t) && !cJSON_IsObject(t)) goto bad;
+        if (cJSON_GetObjectItemCaseSensitive(s, "conn")) {
+            snprintf(err, errlen, "server_log_excludes reads the server's log, not a connection");
+            return -1;
+        }
     } else if (!strcmp(a->string, "signal")) {
         if (!cJSON_IsString(a) || (strcmp(a->valuestring, "TERM") && strcmp(a->valuestring, "INT")))
             goto bad;
@@ -520,7 +530,10 @@ static int load_one(const char *path, const char *layer, const char *file, const
     {
         const cJSON *st;
 
-        cJSON_ArrayForEach(st, c->steps) if (!strcmp(st->child->string, "signal")) c->signals = 1;
+        cJSON_ArrayForEach(st, c->steps) {
+            if (!strcmp(st->child->string, "signal")) c->signals = 1;
+            if (!strcmp(st->child->string, "server_log_excludes")) c->reads_log = 1;
+        }
     }
     out->n++;
     return 0;

@@ -25,6 +25,7 @@ typedef struct cf_case {
     int auto_pong;
     int case_timeout_ms; /* the case's own bound (0: --case-timeout) */
     int signals;         /* has a signal step: needs a spawned server of its own */
+    int reads_log;       /* has a server_log_excludes step: needs a spawned server */
     const cJSON *requirements, *needs, *server_args, *connections, *steps;
     cJSON *root; /* owned */
 } cf_case;

@@ -663,6 +663,46 @@ out:
 
 /* ------------------------------------------------------------------ steps */
 
+/* 1 when text occurs in b[0..n) (which may hold NUL bytes). */
+static int contains(const char *b, size_t n, const char *text) {
+    size_t k = strlen(text), i;
+
+    for (i = 0; k && i + k <= n; i++)
+        if (b[i] == text[0] && !memcmp(b + i, text, k)) return 1;
+    return 0;
+}
+
+/* server_log_excludes: none of the texts (after substitution) is in what the spawned server
+ * wrote on stdout and stderr so far (SEC-3: secrets are never logged). */
+static int log_step(run *x, const cJSON *texts) {
+    char err[256], *log;
+    const cJSON *t;
+    cJSON *list;
+    size_t len = 0;
+
+    if (!x->cfg->server) {
+        fail(x, NULL, NULL, "server_log_excludes needs a server started by the runner (--spawn)");
+        return -1;
+    }
+    list = cf_subst(texts, x->captures, x->params, err, sizeof(err));
+    if (!list) {
+        fail(x, NULL, NULL, "server_log_excludes: %s", err);
+        return -1;
+    }
+    log = cf_server_log(x->cfg->server, &len);
+    cJSON_ArrayForEach(t, list) {
+        if (!cJSON_IsString(t) || !*t->valuestring) continue;
+        if (log && contains(log, len, t->valuestring)) {
+            fail(x, "a server log without the text", t->valuestring,
+                 "the server's log (stdout, stderr) contains a text it must not log");
+            break;
+        }
+    }
+    free(log);
+    cJSON_Delete(list);
+    return x->failed ? -1 : 0;
+}
+
 /* signal: sends SIGTERM or SIGINT to the spawned server of this case. */
 static int signal_step(run *x, const char *name) {
     cJSON *e = cJSON_CreateObject();
@@ -721,6 +761,7 @@ static int run_step(run *x, const cJSON *step) {
         return 0;
     }
     if (!strcmp(k, "signal")) return signal_step(x, a->valuestring);
+    if (!strcmp(k, "server_log_excludes")) return log_step(x, a);
     if (!strcmp(k, "hello")) return hello_step(x, ci, step, a);
     if (!strcmp(k, "expect")) return expect_step(x, ci, a, step, step_timeout(x, step));
     if (!strcmp(k, "expect_close")) return close_step(x, ci, a, step_timeout(x, step));
@@ -873,6 +914,7 @@ const char *cf_case_skip_reason(const cf_run_config *cfg, const cf_case *c, char
     }
     if (cfg->url.stream && websocket_only(c)) return "websocket-only step";
     if (c->signals && !cfg->server) return "signals the server: needs --spawn";
+    if (c->reads_log && !cfg->server) return "reads the server's log: needs --spawn";
     if (!cfg->server) return server_args_unmet(cfg, c, buf, buflen);
     return NULL;
 }

@@ -154,6 +154,30 @@ int cf_server_start(cf_server_proc *p, const char *cmd, const cJSON *args, int s
     return -1;
 }
 
+char *cf_server_log(const cf_server_proc *p, size_t *len) {
+    static const char *const files[] = {"stdout", "stderr"};
+    cf_buf b = {0};
+    size_t i;
+
+    *len = 0;
+    for (i = 0; i < 2; i++) {
+        char f[192], *text;
+        size_t n = 0;
+
+        path_of(p, files[i], f, sizeof(f));
+        text = cf_read_file(f, 64u << 20, &n);
+        if (text && cf_buf_add(&b, text, n)) {
+            free(text);
+            cf_buf_free(&b);
+            return NULL;
+        }
+        free(text);
+    }
+    if (cf_buf_add(&b, "", 0)) return NULL;
+    *len = b.len;
+    return (char *)b.data;
+}
+
 int cf_server_alive(cf_server_proc *p) {
     if (p->pid <= 0 || p->exited) return 0;
     if (waitpid(p->pid, &p->status, WNOHANG) == p->pid) p->exited = 1;

@@ -36,6 +36,9 @@ int cf_server_start(cf_server_proc *p, const char *cmd, const cJSON *args, int s
 int cf_server_signal(cf_server_proc *p, int sig);
 /* 1 while the server process runs. */
 int cf_server_alive(cf_server_proc *p);
+/* What the server wrote so far on stdout then stderr (each at most 64 MiB), as one owned buffer
+ * of *len bytes (NUL-terminated), or NULL. */
+char *cf_server_log(const cf_server_proc *p, size_t *len);
 /* Stops the server (SIGTERM, SIGKILL after CF_SPAWN_STOP_MS), reaps it and removes its files. */
 void cf_server_stop(cf_server_proc *p);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """check_runner.py - self-check of plexus-conform's server-mode features on the small case
 set in tests/conformance/runner-cases: the expect `frame` matcher passes and fails, pause and
-resume, send `repeat`, `signal` steps, server_args (as parameters, the automatic secret, a
+resume, send `repeat`, `signal` and `server_log_excludes` steps, server_args (as parameters, the automatic secret, a
 server that cannot start) with `--spawn`, and the skips against a URL (a signal step, unmet
 server_args). Each case's title says the verdict it must get. Exits 1 on any other verdict.
 
@@ -12,12 +12,14 @@ import json, os, subprocess, sys, tempfile, time
 # case id: (verdict, text the reason must contain), with --spawn and against a URL
 SPAWN = {'gzip-001': ('fail', 'its frames do not'), 'gzip-002': ('pass', ''),
          'session-001': ('pass', ''), 'session-002': ('pass', ''),
-         'session-003': ('fail', 'cannot start the server'), 'limits-001': ('fail', 'is paused')}
+         'session-003': ('fail', 'cannot start the server'), 'limits-001': ('fail', 'is paused'),
+         'session-004': ('fail', 'contains a text it must not log')}
 URL = {'gzip-001': ('fail', 'its frames do not'), 'gzip-002': ('pass', ''),
        'session-001': ('skipped', 'needs --spawn'),
        'session-002': ('skipped', 'needs a server started with --secret'),
        'session-003': ('skipped', 'needs a server started with --no-such-option'),
-       'limits-001': ('fail', 'is paused')}
+       'limits-001': ('fail', 'is paused'),
+       'session-004': ('skipped', "reads the server's log")}
 
 
 def run(conform, cases, target):
