@@ -39,8 +39,11 @@ static cJSON *error_json(const plx_reply *r) {
     return hub_error_obj(code, r->str ? r->str : NULL, NULL);
 }
 
+/* An exact JSON integer (STO-6). cJSON prints doubles with 15 significant digits when that
+ * reads back "close enough", which rounds integers of 16 or more digits, so those are written
+ * as raw decimal text. */
 static cJSON *integer_json(long long v) {
-    if (v >= -9007199254740991LL && v <= 9007199254740991LL) return cJSON_CreateNumber((double)v);
+    if (v >= -999999999999999LL && v <= 999999999999999LL) return cJSON_CreateNumber((double)v);
     char buf[32];
     snprintf(buf, sizeof(buf), "%lld", v);
     return cJSON_CreateRaw(buf);

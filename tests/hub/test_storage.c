@@ -57,6 +57,10 @@ static void reply_mapping(void **state) {
     /* Integers beyond 2^53 keep every digit. */
     expect(t, c, "[\"SET\",\"big\",\"9223372036854775806\"]", "{\"$status\":\"OK\"}");
     expect(t, c, "[\"INCR\",\"big\"]", "9223372036854775807");
+    /* 16 digits below 2^53: cJSON's 15-digit shortcut would round it (STO-6). */
+    expect(t, c, "[\"SET\",\"n16\",\"9007199254740000\"]", "{\"$status\":\"OK\"}");
+    expect(t, c, "[\"INCR\",\"n16\"]", "9007199254740001");
+    expect(t, c, "[\"DECRBY\",\"n16\",\"9007199254740002\"]", "-1");
     th_free(t);
 }
 
