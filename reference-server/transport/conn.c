@@ -404,7 +404,9 @@ static int queue_message(plx_conn *c, const cJSON *json, const plx_bytes *att, s
     if ((rc = ensure_encoder(c))) return rc;
     rc = plx_encoder_begin(c->enc, c->next_msg_id++, json, att, natt);
     if (rc < 0) {
-        plx_log(PLX_LOG_WARN, "conn %llu: cannot encode a message: %s", (unsigned long long)c->id,
+        /* TOO_LARGE is the peer's max_message (LIM-5): the hub answers it, nothing is wrong */
+        plx_log(rc == PLX_E_TOO_LARGE ? PLX_LOG_DEBUG : PLX_LOG_WARN,
+                "conn %llu: cannot encode a message: %s", (unsigned long long)c->id,
                 plx_strerror(rc));
         return rc;
     }
