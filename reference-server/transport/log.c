@@ -29,6 +29,21 @@ int plx_log_parse_level(const char *s, plx_log_level *out) {
     return -1;
 }
 
+int plx_log_repeat_pass(plx_log_repeat *r, const char *line, uint64_t now_ms,
+                        unsigned long *dropped) {
+    if (r->used && strncmp(line, r->last, sizeof(r->last) - 1) == 0 &&
+        now_ms - r->since_ms < PLX_LOG_REPEAT_MS) {
+        r->dropped++;
+        return 0;
+    }
+    *dropped = r->dropped;
+    r->dropped = 0;
+    r->since_ms = now_ms;
+    r->used = 1;
+    snprintf(r->last, sizeof(r->last), "%s", line);
+    return 1;
+}
+
 void plx_log(plx_log_level level, const char *fmt, ...) {
     char line[1024];
     va_list ap;

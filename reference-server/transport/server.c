@@ -84,12 +84,21 @@ static void on_tick(lws_sorted_usec_list_t *sul) {
     lws_sul_schedule(s->ctx, 0, &s->tick_sul, on_tick, (lws_usec_t)delay * LWS_US_PER_MS);
 }
 
-static void lws_log_emit(int level, const char *line) {
-    size_t n = strlen(line);
+/* lws's log callback has no user pointer: the repeat filter of its lines is process-wide
+ * (this program runs one server, on one thread). */
+static plx_log_repeat lws_repeats;
 
+static void lws_log_emit(int level, const char *line) {
+    plx_log_level lvl = level & LLL_ERR ? PLX_LOG_ERROR : PLX_LOG_DEBUG;
+    size_t n = strlen(line);
+    unsigned long dropped;
+
+    if (!plx_log_enabled(lvl) || !plx_log_repeat_pass(&lws_repeats, line, plx_now_ms(), &dropped))
+        return;
+    if (dropped) plx_log(lvl, "lws: (the line before came %lu more times)", dropped);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         n--;
-    plx_log(level & LLL_ERR ? PLX_LOG_ERROR : PLX_LOG_DEBUG, "lws: %.*s", (int)n, line);
+    plx_log(lvl, "lws: %.*s", (int)n, line);
 }
 
 static int make_hub(plx_server *s, const plx_options *o) {
