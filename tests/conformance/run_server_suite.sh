@@ -9,7 +9,7 @@
 set -u
 server=$1 conform=$2 binding=$3 known=$4 out=$5
 mkdir -p "$out"
-spawn=("$conform" server --spawn "'$server' --log-level warn" --binding "$binding")
+spawn=("$conform" server --spawn "'$server'" --binding "$binding")
 
 # Known failures for this binding: "case-id binding reason..." lines, # comments.
 xfail=$(awk -v b="$binding" '!/^#/ && NF >= 2 && ($2 == b || $2 == "both") {printf "%s%s", sep, $1; sep=","}' "$known")
