@@ -39,6 +39,9 @@ enum {
     O_MAX_CALL_TIMEOUT,
     O_MAX_QUEUE,
     O_LOG_LEVEL,
+    O_STORAGE,
+    O_MAX_KEYS,
+    O_MAX_VALUE,
     O_HELP,
     O_VERSION,
     O_COUNT
@@ -90,6 +93,17 @@ static const opt_def defs[O_COUNT] = {
                      "behind it is closed with SLOW_READER"},
     [O_LOG_LEVEL] = {"log-level", OPT_STRING, 0, 0, 0, "LEVEL",
                      "error, warn, info or debug (default info); logs go to stderr"},
+    [O_STORAGE] = {"storage", OPT_STRING, 0, 0, 0, "KIND",
+                   "memory (default): the embedded store; none: no store, every cmd and" CONT
+                   "pipeline is answered STORAGE_UNAVAILABLE (SPEC STO-20)"},
+    [O_MAX_KEYS] = {"max-keys", OPT_UINT, 1, PLX_OPT_MAX_KEYS_MAX, 0, "N",
+                    "keys the store holds, 1..4294967295 (default 1000000); a write" CONT
+                    "creating one more fails with Redis's OOM text (COMMAND_ERROR)"},
+    [O_MAX_VALUE] = {"max-value", OPT_UINT, PLX_OPT_MAX_VALUE_MIN, PLX_OPT_MAX_VALUE_MAX, 0,
+                     "BYTES",
+                     "bytes of one stored string or element and of any argument," CONT
+                     "1024..4294967295 (default 536870912); past it: COMMAND_ERROR" CONT
+                     "'ERR string exceeds maximum allowed size (proto-max-bulk-len)'"},
     [O_HELP] = {"help", OPT_FLAG, 0, 0, 0, NULL, "print this help and exit 0"},
     [O_VERSION] = {"version", OPT_FLAG, 0, 0, 0, NULL, "print the version and exit 0"},
 };
@@ -97,7 +111,8 @@ static const opt_def defs[O_COUNT] = {
 void plx_options_usage(FILE *f) {
     fprintf(f, "usage: plexus-server [options]\n\n"
                "The Plexus v1 reference server: WebSocket (subprotocol plexus.v1) and,\n"
-               "optionally, the stream binding over raw TCP, with in-memory storage.\n"
+               "optionally, the stream binding over raw TCP, with in-memory storage\n"
+               "(or none: --storage none).\n"
                "GET /healthz on the WebSocket port answers 200 \"ok\".\n\noptions:\n");
     for (int i = 0; i < O_COUNT; i++) {
         char left[64];
@@ -193,6 +208,9 @@ static void set_defaults(plx_options *o) {
     o->call_timeout_ms = 30000;
     o->max_call_timeout_ms = 300000;
     o->log_level = PLX_LOG_INFO;
+    o->storage = PLX_STORAGE_MEMORY;
+    o->max_keys = PLX_OPT_MAX_KEYS_DEFAULT;
+    o->max_value = PLX_OPT_MAX_VALUE_DEFAULT;
 }
 
 /* Stores one option's value into o. 0 or -1 with err set. */
@@ -275,6 +293,22 @@ static int apply(plx_options *o, int which, const char *val, uint64_t num, char 
             return -1;
         }
         break;
+    case O_STORAGE:
+        if (strcmp(val, "memory") == 0)
+            o->storage = PLX_STORAGE_MEMORY;
+        else if (strcmp(val, "none") == 0)
+            o->storage = PLX_STORAGE_NONE;
+        else {
+            snprintf(err, errlen, "--storage: '%s' is not memory or none", show(val, shown));
+            return -1;
+        }
+        break;
+    case O_MAX_KEYS:
+        o->max_keys = (uint32_t)num;
+        break;
+    case O_MAX_VALUE:
+        o->max_value = (uint32_t)num;
+        break;
     }
     return 0;
 }
@@ -348,6 +382,11 @@ plx_options_result plx_options_parse(int argc, char **argv, plx_options *o, char
     if (o->call_timeout_ms > o->max_call_timeout_ms) {
         snprintf(err, errlen, "--call-timeout: %lu is above max-call-timeout (%lu)",
                  (unsigned long)o->call_timeout_ms, (unsigned long)o->max_call_timeout_ms);
+        goto fail;
+    }
+    if (o->storage == PLX_STORAGE_NONE && (seen[O_MAX_KEYS] || seen[O_MAX_VALUE])) {
+        snprintf(err, errlen, "--%s: there is no store with --storage none",
+                 defs[seen[O_MAX_KEYS] ? O_MAX_KEYS : O_MAX_VALUE].name);
         goto fail;
     }
     if (o->max_queue == 0) o->max_queue = 2 * (uint64_t)o->max_message;

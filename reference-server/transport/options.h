@@ -32,6 +32,17 @@
 #define PLX_OPT_HELLO_MAX           300000u
 #define PLX_OPT_MISSED_PONGS_MAX    100u
 #define PLX_OPT_CALL_TIMEOUT_MAX    UINT32_MAX /* --max-call-timeout's top; --call-timeout <= it */
+#define PLX_OPT_MAX_KEYS_DEFAULT    1000000u   /* the store's defaults (SPEC.md LIM-1, STO-10) */
+#define PLX_OPT_MAX_KEYS_MAX        UINT32_MAX
+#define PLX_OPT_MAX_VALUE_DEFAULT   (512u << 20) /* 512 MiB, Redis's proto-max-bulk-len */
+#define PLX_OPT_MAX_VALUE_MIN       1024u        /* every argument (keys too) is bounded by it */
+#define PLX_OPT_MAX_VALUE_MAX       UINT32_MAX
+
+/* --storage: where storage commands run. */
+typedef enum plx_storage_kind {
+    PLX_STORAGE_MEMORY = 0, /* the embedded in-memory store (default) */
+    PLX_STORAGE_NONE = 1    /* no store: every cmd and pipeline gets STORAGE_UNAVAILABLE */
+} plx_storage_kind;
 
 typedef struct plx_options {
     const char *host;             /* --host, default "127.0.0.1" (borrowed from argv) */
@@ -51,6 +62,10 @@ typedef struct plx_options {
     uint32_t max_call_timeout_ms; /* --max-call-timeout >= call_timeout_ms, default 300000 */
     uint64_t max_queue;           /* --max-queue >= max_message + 65536, default 2 x max_message */
     plx_log_level log_level;      /* --log-level error|warn|info|debug, default info */
+    plx_storage_kind storage;     /* --storage memory|none, default memory */
+    uint32_t max_keys;            /* --max-keys 1..4294967295, default 1000000 (STO-10) */
+    uint32_t max_value;           /* --max-value 1024..4294967295 bytes of one argument, string
+                                     or element, default 536870912 (STO-10) */
 } plx_options;
 
 typedef enum plx_options_result {

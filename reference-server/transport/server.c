@@ -105,8 +105,11 @@ static int make_hub(plx_server *s, const plx_options *o) {
     plx_hub_config hc;
     plx_hub_io io;
 
-    s->store = plx_store_new(NULL, store_notify, s);
-    if (!s->store) return -1;
+    if (o->storage == PLX_STORAGE_MEMORY) {
+        plx_store_limits lim = {.max_keys = o->max_keys, .max_value = o->max_value};
+        s->store = plx_store_new(&lim, store_notify, s);
+        if (!s->store) return -1;
+    } /* PLX_STORAGE_NONE: the hub answers every cmd and pipeline with STORAGE_UNAVAILABLE */
     memset(&hc, 0, sizeof(hc));
     hc.secret = o->secret;
     hc.override_key = o->override_key;

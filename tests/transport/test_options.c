@@ -71,6 +71,9 @@ static void test_defaults(void **state) {
     assert_int_equal(o.max_call_timeout_ms, 300000);
     assert_int_equal(o.max_queue, 2 * (uint64_t)(64u << 20));
     assert_int_equal(o.log_level, PLX_LOG_INFO);
+    assert_int_equal(o.storage, PLX_STORAGE_MEMORY);
+    assert_int_equal(o.max_keys, 1000000);
+    assert_int_equal(o.max_value, 512u << 20);
     plx_options_free(&o);
 }
 
@@ -104,6 +107,9 @@ static const num_opt num_opts[] = {
     {"call-timeout", AT(call_timeout_ms), F_U32, 1, 300000, "0", NULL, 0},
     {"max-call-timeout", AT(max_call_timeout_ms), F_U32, 1, UINT32_MAX, "0", "4294967296", 0},
     /* max-message + 65536 and up: with the default max-message */
+    /* the store's bounds (STO-10) */
+    {"max-keys", AT(max_keys), F_U32, 1, UINT32_MAX, "0", "4294967296", 0},
+    {"max-value", AT(max_value), F_U32, 1024, UINT32_MAX, "1023", "4294967296", 0},
     {"max-queue", AT(max_queue), F_U64, (64u << 20) + 65536, UINT64_MAX, NULL,
      "18446744073709551616", 0},
 };
@@ -289,6 +295,37 @@ static void write_file(char *path, const char *text, size_t len) {
     close(fd);
 }
 
+/* --storage memory|none (STO-20), and the store's bounds only where there is a store. */
+static void test_storage(void **state) {
+    plx_options o;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(parse(&o, err, sizeof(err), "--storage", "none", NULL), PLX_OPTIONS_RUN);
+    assert_int_equal(o.storage, PLX_STORAGE_NONE);
+    plx_options_free(&o);
+    assert_int_equal(parse(&o, err, sizeof(err), "--storage=memory", "--max-keys", "3",
+                           "--max-value", "1024", NULL),
+                     PLX_OPTIONS_RUN);
+    assert_int_equal(o.storage, PLX_STORAGE_MEMORY);
+    assert_int_equal(o.max_keys, 3);
+    assert_int_equal(o.max_value, 1024);
+    plx_options_free(&o);
+    EXPECT_ERROR("--storage: 'redis://127.0.0.1:6379' is not memory or none", "--storage",
+                 "redis://127.0.0.1:6379");
+    EXPECT_ERROR("--storage: 'Memory' is not memory or none", "--storage", "Memory");
+    EXPECT_ERROR("--storage: '' is not memory or none", "--storage=");
+    EXPECT_ERROR("--storage needs a value (KIND)", "--storage");
+    EXPECT_ERROR("--storage given twice", "--storage", "none", "--storage", "none");
+    EXPECT_ERROR("--max-keys: there is no store with --storage none", "--storage", "none",
+                 "--max-keys", "5");
+    EXPECT_ERROR("--max-value: there is no store with --storage none", "--max-value", "2048",
+                 "--storage", "none");
+    EXPECT_ERROR("--max-value: '1023' is not an integer in 1024..4294967295", "--max-value",
+                 "1023");
+    EXPECT_ERROR("--max-keys: '0' is not an integer in 1..4294967295", "--max-keys", "0");
+}
+
 static void test_secret_file(void **state) {
     plx_options o;
     char err[512], path[64];
@@ -394,6 +431,14 @@ static void test_usage_text_shows_every_range(void **state) {
         "--max-queue BYTES",
         "max-message + 65536..",
         "--log-level LEVEL",
+        "--storage KIND",
+        "memory (default)",
+        "STORAGE_UNAVAILABLE",
+        "--max-keys N",
+        "1..4294967295 (default 1000000)",
+        "--max-value BYTES",
+        "1024..4294967295 (default 536870912)",
+        "proto-max-bulk-len",
         "--help",
         "--version",
         "exit codes",
@@ -429,6 +474,7 @@ int main(void) {
         cmocka_unit_test(test_call_timeouts),
         cmocka_unit_test(test_max_queue_follows_max_message),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_storage),
         cmocka_unit_test(test_secret_file),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_help_and_version),
