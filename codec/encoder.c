@@ -8,11 +8,13 @@
  * the scratch buffer and (with gzip) the body and its compressed form while begin runs.
  * A body above gzip_sample bytes is first judged by deflating its leading gzip_sample bytes:
  * when they do not shrink by gzip_margin percent, the body goes out uncompressed and the
- * rest is never deflated (SPEC GZ-3); smaller bodies are always tried whole.
+ * rest is never deflated (SPEC GZ-3); smaller bodies are always tried whole. The JSON text is
+ * printed straight into the head by jsonout.c (the bytes cJSON_PrintUnformatted gives).
  */
 #include <string.h>
 
 #include "internal.h"
+#include "jsonout.h"
 
 struct plx_encoder {
     plx_allocator a;
@@ -81,16 +83,35 @@ static void add_piece(plx_encoder *e, const uint8_t *data, size_t len) {
     e->npieces++;
 }
 
-/* Lays out the uncompressed body as pieces: head, then prefix + bytes per attachment. */
-static int layout(plx_encoder *e, const char *js, size_t jlen, const plx_bytes *att, size_t natt) {
+/* Prints json into the head after its 4-byte length: the codec's printer, or cJSON's for a
+ * tree it leaves to it (deeper than PLX_JSONOUT_DEPTH). Sets *jlen. 0 or NOMEM. */
+static int print_json(plx_encoder *e, const cJSON *json, size_t *jlen) {
+    size_t end;
+    int rc = plx_json_print(&e->a, json, &e->head, &e->head_cap, 4, &end);
+
+    if (rc == PLX_OK) {
+        *jlen = end - 4;
+        return PLX_OK;
+    }
+    if (rc != PLX_E_INVAL) return rc;
+    char *js = cJSON_PrintUnformatted(json);
+    if (!js) return PLX_E_NOMEM;
+    *jlen = strlen(js);
+    rc = ensure(e, (void **)&e->head, &e->head_cap, 4 + *jlen);
+    if (rc == PLX_OK) memcpy(e->head + 4, js, *jlen);
+    cJSON_free(js);
+    return rc;
+}
+
+/* Lays out the uncompressed body as pieces: head (the JSON text already printed after its
+ * length), then prefix + bytes per attachment. */
+static int layout(plx_encoder *e, size_t jlen, const plx_bytes *att, size_t natt) {
     size_t pcap = e->pieces_cap * sizeof(plx_bytes);
     int rc = ensure(e, (void **)&e->pieces, &pcap, (1 + 2 * natt) * sizeof(plx_bytes));
     if (rc != PLX_OK) return rc;
     e->pieces_cap = pcap / sizeof(plx_bytes);
-    if ((rc = ensure(e, (void **)&e->head, &e->head_cap, 4 + jlen)) != PLX_OK) return rc;
     if ((rc = ensure(e, (void **)&e->prefixes, &e->prefixes_cap, 4 * natt)) != PLX_OK) return rc;
     plx_be32_write(e->head, (uint32_t)jlen);
-    memcpy(e->head + 4, js, jlen);
     e->npieces = 0;
     add_piece(e, e->head, 4 + jlen);
     for (size_t i = 0; i < natt; i++) {
@@ -168,24 +189,16 @@ int plx_encoder_begin(plx_encoder *e, uint32_t msg_id, const cJSON *json, const 
     plx_free(&e->a, e->gz);
     e->gz = NULL;
 
-    char *js = cJSON_PrintUnformatted(json);
-    if (!js) return PLX_E_NOMEM;
-    size_t jlen = strlen(js);
-    uint64_t body_len = 4 + (uint64_t)jlen;
-    for (size_t i = 0; i < natt; i++) {
-        if (!att[i].data && att[i].len) {
-            cJSON_free(js);
-            return PLX_E_INVAL;
-        }
-        body_len += 4 + (uint64_t)att[i].len;
-    }
-    if (body_len > e->cfg.max_message) {
-        cJSON_free(js);
-        return PLX_E_TOO_LARGE;
-    }
-    int rc = layout(e, js, jlen, att, natt);
-    cJSON_free(js);
+    for (size_t i = 0; i < natt; i++)
+        if (!att[i].data && att[i].len) return PLX_E_INVAL;
+    size_t jlen;
+    int rc = print_json(e, json, &jlen);
     if (rc != PLX_OK) return rc;
+    uint64_t body_len = 4 + (uint64_t)jlen;
+    for (size_t i = 0; i < natt; i++)
+        body_len += 4 + (uint64_t)att[i].len;
+    if (body_len > e->cfg.max_message) return PLX_E_TOO_LARGE;
+    if ((rc = layout(e, jlen, att, natt)) != PLX_OK) return rc;
 
     e->flags = 0;
     e->payload_len = (size_t)body_len;

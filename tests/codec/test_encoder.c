@@ -3,7 +3,7 @@
  * deframer -> assembler -> body decoder) across the size edges (0, 1, threshold +-1,
  * max_frame +-1, several MB), with gzip on and off; frame layout rules; zero copy of
  * attachments; coalescing of many small segments; compress only when smaller; the
- * compressibility sample of large bodies (GZ-3); errors.
+ * compressibility sample of large bodies (GZ-3); the JSON text equals cJSON's; errors.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -487,6 +487,104 @@ static void test_gzip_sample(void **state) {
     cJSON_Delete(json);
 }
 
+/* A random JSON value for the printer comparison: tricky numbers, strings with every kind of
+ * byte cJSON escapes or passes through, nested arrays and objects, raw text. */
+static cJSON *random_value(uint64_t *seed, int depth) {
+    static const double nums[] = {0.0,
+                                  -0.0,
+                                  1,
+                                  -1,
+                                  2147483647,
+                                  2147483648.0,
+                                  -2147483649.0,
+                                  999999999999999.0,
+                                  1e15,
+                                  -1e15,
+                                  9007199254740991.0,
+                                  1e16,
+                                  0.1,
+                                  1.0 / 3,
+                                  -2.5e-7,
+                                  1e300,
+                                  -1e-300,
+                                  123456.789,
+                                  5e-324,
+                                  4503599627370497.5};
+    unsigned k = rnd(seed) % (depth > 4 ? 5 : 8);
+    switch (k) {
+    case 0:
+        return cJSON_CreateNull();
+    case 1:
+        return cJSON_CreateBool(rnd(seed) & 1);
+    case 2:
+        return cJSON_CreateNumber(rnd(seed) & 1 ? nums[rnd(seed) % (sizeof(nums) / sizeof(nums[0]))]
+                                                : (double)(int32_t)rnd(seed) * (rnd(seed) % 3));
+    case 3:
+    case 4: {
+        char str[40];
+        size_t n = rnd(seed) % sizeof(str);
+        for (size_t i = 0; i < n; i++) {
+            unsigned b = rnd(seed) % 6;
+            str[i] = (char)(b == 0   ? 1 + rnd(seed) % 31
+                            : b == 1 ? (uint32_t)(uint8_t) "\"\\/\x7f"[rnd(seed) % 4]
+                            : b == 2 ? 0x80 + rnd(seed) % 128
+                                     : 'a' + rnd(seed) % 26);
+        }
+        str[n] = 0;
+        return k == 4 && (rnd(seed) % 4) == 0 ? cJSON_CreateRaw("[1,2]") : cJSON_CreateString(str);
+    }
+    default: {
+        int obj = k == 6;
+        cJSON *c = obj ? cJSON_CreateObject() : cJSON_CreateArray();
+        unsigned n = rnd(seed) % 5;
+        for (unsigned i = 0; i < n; i++) {
+            char key[8] = {(char)('a' + i), i == 2 ? '\n' : 'k', i == 3 ? '"' : 'e', 0};
+            if (obj)
+                cJSON_AddItemToObject(c, key, random_value(seed, depth + 1));
+            else
+                cJSON_AddItemToArray(c, random_value(seed, depth + 1));
+        }
+        return c;
+    }
+    }
+}
+
+/* The encoder's JSON printer gives exactly cJSON_PrintUnformatted's bytes (the vectors and
+ * every peer's expectations rest on them), for random trees and for one nested deeper than
+ * the printer goes (cJSON's printer takes over). */
+static void test_json_text(void **state) {
+    (void)state;
+    uint64_t seed = 77;
+    plx_encoder_config cfg = {PLX_MAX_MAX_FRAME, PLX_MAX_MAX_MESSAGE, THRESHOLD, 0, 0, 0, 0, 0};
+    for (int round = 0; round < 2000; round++) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "t", "call");
+        cJSON_AddItemToObject(j, "v", random_value(&seed, 0));
+        if (round == 0) { /* deeper than PLX_JSONOUT_DEPTH (256) */
+            cJSON *inner = cJSON_CreateArray(), *top = inner;
+            for (int d = 0; d < 300; d++) {
+                cJSON *next = cJSON_CreateArray();
+                cJSON_AddItemToArray(inner, next);
+                inner = next;
+            }
+            cJSON_AddItemToObject(j, "deep", top);
+        }
+        char *want = cJSON_PrintUnformatted(j);
+        uint8_t *out;
+        size_t out_len;
+        assert_non_null(want);
+        assert_int_equal(plx_encode_all(NULL, &cfg, 1, j, NULL, 0, &out, &out_len), 0);
+        size_t jl = strlen(want);
+        assert_int_equal(out_len, 16 + 4 + jl);
+        assert_int_equal(
+            ((size_t)out[16] << 24 | (size_t)out[17] << 16 | (size_t)out[18] << 8 | out[19]), jl);
+        assert_memory_equal(out + 20, want, jl);
+        free(out);
+        cJSON_free(want);
+        cJSON_Delete(j);
+    }
+}
+
 static void test_errors(void **state) {
     (void)state;
     cJSON *json = make_json(1, 0);
@@ -521,6 +619,7 @@ int main(void) {
         cmocka_unit_test(test_coalesce_chunked),
         cmocka_unit_test(test_gzip_only_if_smaller),
         cmocka_unit_test(test_gzip_sample),
+        cmocka_unit_test(test_json_text),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

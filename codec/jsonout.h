@@ -1,0 +1,24 @@
+/*
+ * jsonout.h - the encoder's JSON printer (private): a cJSON tree as unformatted text, byte
+ * for byte what cJSON_PrintUnformatted prints, written straight into a caller's buffer.
+ */
+#ifndef PLX_CODEC_JSONOUT_H
+#define PLX_CODEC_JSONOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "internal.h"
+
+/* Appends the unformatted text of item to *buf from offset at, growing *buf (capacity *cap)
+ * with a. On success *end is the offset after the text. Returns 0, PLX_E_NOMEM, or
+ * PLX_E_INVAL for a tree cJSON cannot print either (an invalid type, a raw item without
+ * text) or nested deeper than PLX_JSONOUT_DEPTH (the caller may then use cJSON's printer). */
+int plx_json_print(const plx_allocator *a, const cJSON *item, uint8_t **buf, size_t *cap, size_t at,
+                   size_t *end);
+
+#define PLX_JSONOUT_DEPTH 256
+
+#endif
