@@ -321,9 +321,8 @@ static int session_run(plx_client *c) {
             now = plx_client_now_ms();
             if (!c->io_busy && now >= until) break; /* timers are due */
         }
-        if (c->io_err) {
+        if (c->io_err) { /* a caller's read failed; io_err stays set until the drop ends */
             rc = c->io_err;
-            c->io_err = 0;
             pthread_mutex_unlock(&c->mu);
             return rc;
         }
@@ -369,6 +368,8 @@ static void session_drop(plx_client *c, int why) {
     /* Take both roles so no thread is in send(2) or poll(2) on the socket while it closes
      * and the queue is cleared; a writer holds its role for one non-blocking send. */
     pthread_mutex_lock(&c->mu);
+    if (!c->io_err) c->io_err = why ? why : PLX_E_DISCONNECTED; /* no new reader from now */
+    if (c->io_busy) c->tops->wake(c); /* a reader in poll(2) returns at once */
     while (c->wr_busy || c->io_busy)
         plx_cond_wait_until(&c->state_cv, &c->mu, plx_client_now_ms() + PLX_SERVICE_SLICE_MS);
     c->wr_busy = c->io_busy = 1; /* a caller reading holds the role one slice at most */

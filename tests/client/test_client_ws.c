@@ -3,7 +3,7 @@
  * scripted server on 127.0.0.1: the handshake, masked client frames, a ping answered with
  * the same payload, a binary message in fragments whose lengths take every header form
  * (7-bit, 16-bit incl. 126 and 127, 64-bit) with a control frame between fragments, and a
- * text message closed with 1003 (TRN-6).
+ * text message closed with 1003 (TRN-6); a silent server noticed by a blocked caller.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -264,9 +264,76 @@ static void test_framing(void **state) {
     plx_client_close(c);
 }
 
+/* A server that welcomes (pings every 1000 ms announced), then never sends again; it reads
+ * what the client sends until the client closes. */
+static void *silent_main(void *arg) {
+    script *s = arg;
+    static const char welcome[] =
+        "{\"t\":\"welcome\",\"version\":1,\"name\":\"ws-silent\",\"server\":\"script\","
+        "\"max_frame\":1048576,\"max_message\":1048576,\"gzip\":false,\"gzip_threshold\":1024,"
+        "\"ping_interval_ms\":1000,\"call_timeout_ms\":20000,\"history\":0}";
+    uint8_t *p, *frame;
+    size_t len, flen;
+    int op;
+
+    s->fd = accept(s->lfd, NULL, NULL);
+    if (s->fd < 0) return NULL;
+    handshake(s);
+    free(read_frame(s, &op, &len)); /* the hello */
+    frame = plexus_frame(welcome, &flen);
+    if (frame) write_frame(s->fd, 1, 2, frame, flen);
+    free(frame);
+    for (int i = 0; i < 100 && (p = read_frame(s, &op, &len)); i++) {
+        free(p);
+        if (op == 8) break;
+    }
+    close(s->fd);
+    return NULL;
+}
+
+/* A silent server is noticed by whoever reads the socket, here the blocked caller itself:
+ * its request fails with DISCONNECTED after about three ping intervals, not after its own
+ * 15 s timeout. */
+static void test_silent_server(void **state) {
+    script s;
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+    plx_client_options o;
+    plx_client *c = NULL;
+    plx_reply *r = NULL;
+    pthread_t th;
+    char url[64];
+    (void)state;
+
+    memset(&s, 0, sizeof(s));
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    s.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(bind(s.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(s.lfd, 1), 0);
+    getsockname(s.lfd, (struct sockaddr *)&a, &alen);
+    pthread_create(&th, NULL, silent_main, &s);
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", ntohs(a.sin_port));
+    plx_client_options_init(&o);
+    o.no_reconnect = 1;
+    o.connect_timeout_ms = 5000;
+    assert_int_equal(plx_client_connect(url, &o, &c, NULL, 0), 0);
+    uint64_t t0 = test_now_ms();
+    assert_int_equal(plx_client_cmdv(c, 15000, &r, "GET", "k", NULL), PLX_E_DISCONNECTED);
+    uint64_t took = test_now_ms() - t0;
+    plx_reply_free(r);
+    assert_true(took >= 2500);
+    assert_true(took < 8000);
+    plx_client_close(c);
+    pthread_join(th, NULL);
+    close(s.lfd);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_framing),
+        cmocka_unit_test(test_silent_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
