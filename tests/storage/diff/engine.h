@@ -21,6 +21,9 @@ typedef struct plx_engine {
 /* The in-process plexus-storage engine (wall-clock milliseconds as now, so TTLs agree with a
  * real Redis). 0 or -1. */
 int plx_engine_store(plx_engine *e);
+/* A private plexus-server (the executable bin, started on a free port and stopped with
+ * SIGTERM when the engine closes) reached over the wire through libplexus-client. 0 or -1. */
+int plx_engine_server(plx_engine *e, const char *bin);
 /* A Redis server at 127.0.0.1:port through hiredis (RESP2). 0 or -1. */
 int plx_engine_redis(plx_engine *e, int port);
 

@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 
 #include "engine.h"
+#include "reply_build.h"
 
 int plx_error_code_for_text(const char *text) {
     if (strncmp(text, "ERR unknown command", 19) == 0) return PLX_E_UNKNOWN_COMMAND;
@@ -54,7 +55,7 @@ static plx_reply *convert(const redisReply *rr) {
     default:
         break;
     }
-    plx_reply_free(r);
+    plx_diff_reply_free(r);
     return NULL;
 }
 

@@ -1,0 +1,35 @@
+/*
+ * reply_build.h - building and freeing the differential test's comparison form (store.h's
+ * plx_reply tree) from a translation unit that cannot include store.h: libplexus-client's
+ * plexus/client.h defines a plx_reply of its own, so such code handles the comparison form
+ * as an opaque void pointer.
+ */
+#ifndef PLX_DIFF_REPLY_BUILD_H
+#define PLX_DIFF_REPLY_BUILD_H
+
+#include <stddef.h>
+
+/* The error code of the comparison form for an integer reply the client refused as inexact
+ * (libplexus-client's PLX_E_BAD_REPLY for an integer outside +-2^53, SPEC.md STO-8): the
+ * exact value cannot be compared over that client. */
+#define PLX_DIFF_E_INEXACT (-1999)
+
+/* Kinds of text replies (store.h's STATUS, BULK and ERROR). */
+typedef enum plx_diff_text { PLX_DIFF_STATUS, PLX_DIFF_BULK, PLX_DIFF_ERROR } plx_diff_text;
+
+/* Each constructor returns an owned reply, or NULL on no memory. */
+void *plx_diff_nil(void);
+void *plx_diff_int(long long v);
+/* A copy of data[0..len); code is the PLX_E_* error code of an ERROR (else ignored). */
+void *plx_diff_text_reply(plx_diff_text kind, const void *data, size_t len, int code);
+/* An array of n slots, each to be filled once with plx_diff_array_set. */
+void *plx_diff_array(size_t n);
+/* Stores elem (owned) in slot i of arr. 0, or -1 (i out of range: elem is freed). */
+int plx_diff_array_set(void *arr, size_t i, void *elem);
+
+/* Frees a comparison-form reply and everything under it (the diff's own free: a program
+ * that links libplexus-client and not plexus-storage has another plx_reply_free). NULL is a
+ * no-op. */
+void plx_diff_reply_free(void *r);
+
+#endif
