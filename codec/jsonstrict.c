@@ -45,16 +45,31 @@ static int lex_number(const uint8_t *t, size_t len, size_t *i) {
     return 1;
 }
 
+static int is_hex(uint8_t c) {
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* 1 if t[p..p+3] are four hex digits not all '0': cJSON reads a malformed \u escape
+ * ("\u0arg") as U+0000 and cuts the string there, so both are refused here. */
+static int unicode_escape_ok(const uint8_t *t, size_t len, size_t p) {
+    if (p + 4 > len) return 0;
+    int nonzero = 0;
+    for (size_t k = 0; k < 4; k++) {
+        if (!is_hex(t[p + k])) return 0;
+        nonzero |= t[p + k] != '0';
+    }
+    return nonzero;
+}
+
 /* Scans a string whose opening quote is at text[*i] and advances *i past its closing quote.
- * 0 on a raw control character or \u0000. An unterminated string is left to the parser. */
+ * 0 on a raw control character, \u0000 or a \u not followed by four hex digits. An
+ * unterminated string is left to the parser. */
 static int lex_string(const uint8_t *t, size_t len, size_t *i) {
     size_t p = *i + 1;
     while (p < len && t[p] != '"') {
         if (t[p] < 0x20) return 0;
         if (t[p] == '\\' && p + 1 < len) {
-            if (t[p + 1] == 'u' && p + 5 < len && t[p + 2] == '0' && t[p + 3] == '0' &&
-                t[p + 4] == '0' && t[p + 5] == '0')
-                return 0;
+            if (t[p + 1] == 'u' && !unicode_escape_ok(t, len, p + 2)) return 0;
             p++;
         }
         p++;

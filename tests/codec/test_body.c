@@ -232,6 +232,8 @@ static void test_bad_json(void **state) {
         "{\"a\":\"x\\u0000y\"}", /* U+0000 (cJSON would cut the string) */
         "{\"a\":\"\\x41\"}",     /* unknown escape */
         "{\"a\":\"\\ud800\"}",   /* lone surrogate escape */
+        "{\"a\":\"\\u0arg\"}",   /* \u without four hex digits (cJSON reads U+0000) */
+        "{\"a\":\"\\u12\"}",     /* \u cut short before the closing quote */
         "\xEF\xBB\xBF{\"a\":1}", /* byte order mark */
         "{\"a\":tru}",           /* bad literal */
         "{\"a\" 1}",             /* missing colon */
