@@ -6,7 +6,9 @@
 #ifndef PLX_TEST_HARNESS_H
 #define PLX_TEST_HARNESS_H
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,6 +45,53 @@ static inline uint64_t test_now_ms(void) {
 static inline void test_sleep_ms(unsigned ms) {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+/* A scripted server's side of the WebSocket handshake on fd: reads the request (5 s at
+ * most), answers 101 with the key's accept value and, when protocol is not NULL, selects
+ * it. Returns 1 when the request had a key (and asked for protocol, if given) and the answer
+ * went out, else 0. */
+static inline int test_ws_accept(int fd, const char *protocol) {
+    char req[4096], resp[512], key[128] = "", acc[64], proto[64] = "";
+    unsigned char md[20];
+    struct pollfd pf = {fd, POLLIN, 0};
+    ssize_t n = 0, r;
+    const char *k;
+
+    req[0] = 0;
+    while (n < (ssize_t)sizeof(req) - 1 && !strstr(req, "\r\n\r\n") && poll(&pf, 1, 5000) > 0 &&
+           (r = read(fd, req + n, sizeof(req) - 1 - (size_t)n)) > 0) {
+        n += r;
+        req[n] = 0;
+    }
+    k = strstr(req, "Sec-WebSocket-Key:");
+    if (!k || sscanf(k + 18, " %60s", key) != 1 || (protocol && !strstr(req, protocol))) return 0;
+    strcat(key, "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    lws_SHA1((const unsigned char *)key, strlen(key), md);
+    lws_b64_encode_string((const char *)md, 20, acc, sizeof(acc));
+    if (protocol) snprintf(proto, sizeof(proto), "Sec-WebSocket-Protocol: %s\r\n", protocol);
+    snprintf(resp, sizeof(resp),
+             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+             "Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
+             acc, proto);
+    return write(fd, resp, strlen(resp)) == (ssize_t)strlen(resp);
+}
+
+/* A listening socket on 127.0.0.1 at a free port, for scripted servers: *lfd, and the
+ * ws:// URL to reach it in url. 0, or -1 when the socket could not be made. */
+static inline int test_listen_ws(int *lfd, char *url, size_t len) {
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    *lfd = socket(AF_INET, SOCK_STREAM, 0);
+    if (*lfd < 0 || bind(*lfd, (struct sockaddr *)&a, sizeof(a)) || listen(*lfd, 1) ||
+        getsockname(*lfd, (struct sockaddr *)&a, &alen))
+        return -1;
+    snprintf(url, len, "ws://127.0.0.1:%d/", ntohs(a.sin_port));
+    return 0;
 }
 
 /* Starts plexus-server with --port port --tcp-port tcp_port (0: any) plus the extra

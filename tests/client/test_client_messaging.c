@@ -190,31 +190,15 @@ typedef struct fake_ws {
 
 static void *fake_ws_main(void *arg) {
     fake_ws *f = arg;
-    char req[4096], resp[512], key[128] = "", acc[64];
-    unsigned char md[20];
+    char buf[512];
     struct pollfd pf;
-    ssize_t n = 0, r;
     int fd = accept(f->lfd, NULL, NULL);
-    const char *k;
 
     if (fd < 0) return NULL;
+    f->had_key = test_ws_accept(fd, NULL);
     pf.fd = fd;
     pf.events = POLLIN;
-    while (n < (ssize_t)sizeof(req) - 1 && !strstr(req, "\r\n\r\n") && poll(&pf, 1, 3000) > 0 &&
-           (r = read(fd, req + n, sizeof(req) - 1 - (size_t)n)) > 0) {
-        n += r;
-        req[n] = 0;
-    }
-    if ((k = strstr(req, "Sec-WebSocket-Key:"))) f->had_key = sscanf(k + 18, " %60s", key) == 1;
-    strcat(key, "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-    lws_SHA1((const unsigned char *)key, strlen(key), md);
-    lws_b64_encode_string((const char *)md, 20, acc, sizeof(acc));
-    snprintf(resp, sizeof(resp),
-             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
-             "Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-             acc);
-    if (write(fd, resp, strlen(resp)) < 0) f->got_frame = -1;
-    if (poll(&pf, 1, 1000) > 0 && read(fd, req, sizeof(req)) > 0 && !(req[0] & 0x08))
+    if (poll(&pf, 1, 1000) > 0 && read(fd, buf, sizeof(buf)) > 0 && !(buf[0] & 0x08))
         f->got_frame = 1; /* a data frame (not a close) */
     close(fd);
     return NULL;
@@ -222,22 +206,13 @@ static void *fake_ws_main(void *arg) {
 
 static void test_subprotocol_required(void **state) {
     fake_ws f = {0, 0, 0, 0};
-    struct sockaddr_in a;
-    socklen_t alen = sizeof(a);
     plx_client *c = NULL;
     pthread_t th;
     char url[64];
     (void)state;
 
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f.lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_int_equal(bind(f.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(f.lfd, 1), 0);
-    getsockname(f.lfd, (struct sockaddr *)&a, &alen);
+    assert_int_equal(test_listen_ws(&f.lfd, url, sizeof(url)), 0);
     pthread_create(&th, NULL, fake_ws_main, &f);
-    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", ntohs(a.sin_port));
     /* TRN-2: no plexus.v1 in the answer: the connection fails and no frame is sent */
     assert_int_equal(plx_client_connect(url, NULL, &c, NULL, 0), PLX_E_CONNECT);
     assert_null(c);

@@ -116,28 +116,7 @@ static uint8_t *plexus_frame(const char *json_text, size_t *len) {
 }
 
 static void handshake(script *s) {
-    char req[4096], resp[512], key[128] = "", acc[64];
-    unsigned char md[20];
-    struct pollfd pf = {s->fd, POLLIN, 0};
-    ssize_t n = 0, r;
-    const char *k;
-
-    while (n < (ssize_t)sizeof(req) - 1 && poll(&pf, 1, 5000) > 0 &&
-           (r = read(s->fd, req + n, sizeof(req) - 1 - (size_t)n)) > 0) {
-        n += r;
-        req[n] = 0;
-        if (strstr(req, "\r\n\r\n")) break;
-    }
-    k = strstr(req, "Sec-WebSocket-Key:");
-    if (!k || sscanf(k + 18, " %60s", key) != 1 || !strstr(req, "plexus.v1")) return;
-    strcat(key, "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-    lws_SHA1((const unsigned char *)key, strlen(key), md);
-    lws_b64_encode_string((const char *)md, 20, acc, sizeof(acc));
-    snprintf(resp, sizeof(resp),
-             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
-             "Upgrade\r\nSec-WebSocket-Accept: %s\r\nSec-WebSocket-Protocol: plexus.v1\r\n\r\n",
-             acc);
-    s->ok_handshake = write(s->fd, resp, strlen(resp)) == (ssize_t)strlen(resp);
+    s->ok_handshake = test_ws_accept(s->fd, PLX_SUBPROTOCOL);
 }
 
 static void *server_main(void *arg) {
@@ -220,8 +199,6 @@ static void on_event(plx_client *c, const plx_event *ev, void *ud) {
 static void test_framing(void **state) {
     script s;
     got g = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
-    struct sockaddr_in a;
-    socklen_t alen = sizeof(a);
     plx_client_options o;
     plx_client *c = NULL;
     pthread_t th;
@@ -230,15 +207,8 @@ static void test_framing(void **state) {
 
     memset(&s, 0, sizeof(s));
     s.masked = 1;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    s.lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_int_equal(bind(s.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s.lfd, 1), 0);
-    getsockname(s.lfd, (struct sockaddr *)&a, &alen);
+    assert_int_equal(test_listen_ws(&s.lfd, url, sizeof(url)), 0);
     pthread_create(&th, NULL, server_main, &s);
-    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", ntohs(a.sin_port));
     plx_client_options_init(&o);
     o.no_reconnect = 1;
     o.connect_timeout_ms = 5000;
@@ -296,8 +266,6 @@ static void *silent_main(void *arg) {
  * 15 s timeout. */
 static void test_silent_server(void **state) {
     script s;
-    struct sockaddr_in a;
-    socklen_t alen = sizeof(a);
     plx_client_options o;
     plx_client *c = NULL;
     plx_reply *r = NULL;
@@ -306,15 +274,8 @@ static void test_silent_server(void **state) {
     (void)state;
 
     memset(&s, 0, sizeof(s));
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    s.lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_int_equal(bind(s.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s.lfd, 1), 0);
-    getsockname(s.lfd, (struct sockaddr *)&a, &alen);
+    assert_int_equal(test_listen_ws(&s.lfd, url, sizeof(url)), 0);
     pthread_create(&th, NULL, silent_main, &s);
-    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", ntohs(a.sin_port));
     plx_client_options_init(&o);
     o.no_reconnect = 1;
     o.connect_timeout_ms = 5000;
