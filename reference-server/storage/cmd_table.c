@@ -65,7 +65,7 @@ static const plx_cmd table[] = {
     {"sinter", -2, R, 1, -1, 1, plx_cmd_sinter},
     {"sismember", 3, R, 1, 1, 1, plx_cmd_sismember},
     {"smembers", 2, R, 1, 1, 1, plx_cmd_smembers},
-    {"smove", 4, W, 1, 2, 1, plx_cmd_smove},
+    {"smove", 4, W | D, 1, 2, 1, plx_cmd_smove}, /* may create the destination set */
     {"spop", -2, W, 1, 1, 1, plx_cmd_spop},
     {"srandmember", -2, R, 1, 1, 1, plx_cmd_srandmember},
     {"srem", -3, W, 1, 1, 1, plx_cmd_srem},

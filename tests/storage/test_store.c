@@ -166,6 +166,13 @@ static void test_key_bound(void **state) {
     assert_int_equal(notes.n, n + 1);
     t_err(s, 1, "SET e 1", PLX_E_COMMAND_ERROR, oom);
     assert_int_equal(notes.n, n + 1); /* a refused write notifies nobody */
+    /* SMOVE to a new set would create a key (found by fuzz_store). */
+    t_int(s, 1, "DEL a b", 2);
+    t_int(s, 1, "SADD s1 x y", 2);
+    t_ok(s, 1, "SET a 1");
+    t_err(s, 1, "SMOVE s1 s2 x", PLX_E_COMMAND_ERROR, oom);
+    t_int(s, 1, "DBSIZE", 3);
+    t_int(s, 1, "SCARD s1", 2);
     plx_store_free(s);
 }
 
