@@ -224,3 +224,15 @@ json_ref_result json_ref_check(const uint8_t *text, size_t len) {
     if (x.i != len) return JSON_REF_INVALID;
     return object ? JSON_REF_OBJECT : JSON_REF_OTHER;
 }
+
+int json_ref_equal(const cJSON *a, const cJSON *b) {
+    if ((a->type & 0xFF) != (b->type & 0xFF)) return 0;
+    if ((a->string == NULL) != (b->string == NULL)) return 0;
+    if (a->string && strcmp(a->string, b->string) != 0) return 0;
+    if (cJSON_IsNumber(a)) return a->valuedouble == b->valuedouble;
+    if (cJSON_IsString(a)) return strcmp(a->valuestring, b->valuestring) == 0;
+    const cJSON *x = a->child, *y = b->child;
+    for (; x && y; x = x->next, y = y->next)
+        if (!json_ref_equal(x, y)) return 0;
+    return x == NULL && y == NULL;
+}

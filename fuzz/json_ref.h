@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 typedef enum json_ref_result {
     JSON_REF_INVALID = 0,
     JSON_REF_OBJECT, /* valid, the value is an object */
@@ -21,5 +23,10 @@ typedef enum json_ref_result {
 /* Validates text[0..len): one value with optional whitespace around it. Bytes >= 0x80 are
  * taken as they are (the caller checks UTF-8 separately). */
 json_ref_result json_ref_check(const uint8_t *text, size_t len);
+
+/* 1 if a and b are the same JSON value: same types, members in the same order with the same
+ * names, strings equal, numbers exactly equal (cJSON_Compare allows a relative error of
+ * DBL_EPSILON, which hides a printer that rounds large integers). */
+int json_ref_equal(const cJSON *a, const cJSON *b);
 
 #endif

@@ -113,6 +113,7 @@ def main():
     write("fuzz_assembler", frame_tokens() + gzip_tokens())
     write("fuzz_inflate", gzip_tokens())
     write("fuzz_body", body_tokens())
+    write("fuzz_encoder", body_tokens())
     write("fuzz_msg", catalogue_tokens())
     write("fuzz_reader", frame_tokens() + gzip_tokens() + body_tokens())
     cmds = command_names()
