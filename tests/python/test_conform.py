@@ -1,4 +1,5 @@
-"""plexus-conform against the Python port: codec mode with the Python adapter."""
+"""plexus-conform against the Python port: codec mode with the Python adapter, client mode
+with the Python client's driver (both bindings), and broken variants that must fail."""
 import json
 import os
 import re
@@ -11,12 +12,13 @@ from plexus.codec import Writer
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFORM = os.environ.get("PLEXUS_CONFORM_BIN")
 ADAPTER = f"/usr/bin/python3 {HERE}/codec_adapter.py"
+DRIVER = f"/usr/bin/python3 {HERE}/client_driver.py"
 
 needs_conform = pytest.mark.skipif(not CONFORM, reason="PLEXUS_CONFORM_BIN is not set")
 
 
 def conform(*args, env=None):
-    p = subprocess.run([CONFORM, *args], capture_output=True, text=True, timeout=300,
+    p = subprocess.run([CONFORM, *args], capture_output=True, text=True, timeout=900,
                        env=dict(os.environ, **(env or {})))
     last = re.findall(r"conformance: (\d+) passed, (\d+) failed, (\d+) skipped", p.stdout)
     assert last, p.stdout[-2000:] + p.stderr[-2000:]
@@ -37,6 +39,28 @@ def test_codec_mode_catches_a_broken_encoder():
                                                  env={"PLEXUS_PY_BROKEN": "1"})
     assert rc != 0 and failed >= 3, out[-3000:]
     assert "014-chunked-2-frames" in out
+
+
+@needs_conform
+@pytest.mark.parametrize("binding", ["ws", "stream"])
+def test_client_mode_passes(binding):
+    """Every client case passes; skips only for cases of the other binding."""
+    extra = ["--exclude", "cl-chunk-010"] if binding == "stream" else []  # 30 s of expiry, once
+    rc, (passed, failed, skipped), out = conform("client", "--binding", binding, "--driver", DRIVER,
+                                                 *extra)
+    assert (rc, failed) == (0, 0), out[-5000:]
+    assert passed >= 70 if binding == "ws" else passed >= 65
+    reasons = re.findall(r"^\[skipped\s*\] .*\((.*)\)$", out, re.M)
+    assert len(reasons) == skipped and all(r.startswith("needs the ") for r in reasons), reasons
+
+
+@needs_conform
+def test_client_mode_catches_a_broken_client():
+    """The Python client with chunk offsets one too high fails the chunking cases."""
+    rc, (passed, failed, skipped), out = conform(
+        "client", "--cases", "cl-chunk-001,cl-chunk-009", "--driver", DRIVER + " --broken offsets")
+    assert rc != 0 and failed >= 1, out[-3000:]
+    assert "[FAIL      ] cl-chunk-001" in out
 
 
 def test_adapter_protocol_directly():

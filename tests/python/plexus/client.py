@@ -27,6 +27,13 @@ def now_ms():
     return time.monotonic() * 1000.0
 
 
+class Raw:
+    """A handler's result as a JSON value and its attachment list, sent as they are."""
+
+    def __init__(self, value, attachments=()):
+        self.value, self.attachments = value, list(attachments)
+
+
 class Closed(ConnectionError):
     """The connection ended; `error` is the fatal PlexusError that ended it, if any."""
 
@@ -44,7 +51,10 @@ class WSTransport:
                                ping_interval=None, max_size=16 + HELLO_MAX_FRAME,
                                open_timeout=timeout, close_timeout=2), timeout)
         if self.ws.subprotocol != SUBPROTOCOL:  # TRN-2
-            await self.ws.close(1002)
+            try:
+                await asyncio.wait_for(self.ws.close(1002), 1)
+            except asyncio.TimeoutError:
+                self.abort()
             raise Closed("server did not select plexus.v1")
 
     def set_max_frame(self, max_frame):
@@ -64,7 +74,12 @@ class WSTransport:
         return data
 
     async def close(self, code=1000):
+        if getattr(self.ws, "close_rcvd", None):  # the peer closed: no handshake to wait for
+            return self.abort()
         await self.ws.close(code)
+
+    def abort(self):
+        self.ws.transport.abort()
 
     def close_code(self):
         return self.ws.close_code
@@ -97,6 +112,9 @@ class TCPTransport:
             await asyncio.wait_for(self.w.wait_closed(), 2)
         except (OSError, asyncio.TimeoutError):
             pass
+
+    def abort(self):
+        self.w.transport.abort()
 
     def close_code(self):
         return None
@@ -131,6 +149,7 @@ class Client:
         self._tasks = set()
         self._ended = asyncio.Event()  # set when the receive loop has stopped
         self.broken = None  # test switch: "offsets" sends chunks with wrong offsets
+        self.listener = None  # listener(t, obj, attachments): events, presence, changes, errors
 
     @classmethod
     async def connect(cls, url, timeout=5.0):
@@ -245,7 +264,10 @@ class Client:
         if not self.closed:
             self.closed = Closed("closed by the client")
         try:
-            await self.t.close(1000)
+            if self._ended.is_set():  # the session is over: do not wait for the peer
+                self.t.abort()
+            else:
+                await self.t.close(1000)
         except Exception:
             pass
         for task in list(self._tasks):
@@ -256,6 +278,10 @@ class Client:
 
     async def register(self, routes, handler):
         """Serve routes: handler(args, call_obj) returns the result (may be async).
+
+        args come with attachment references resolved to bytes; a handler with
+        the attribute raw = True gets (call message, attachments) instead and
+        may return a Raw.
 
         A handler that raises PlexusError answers with that error; any other
         exception answers ROUTE_FAILED with its text (RPC-8: never silence).
@@ -391,13 +417,13 @@ class Client:
     async def _fatal(self, err):
         """We detected a fatal error in what the server sent: send error, close (SES-22)."""
         self.closed = Closed(f"fatal error detected: {err}", err)
+        self._fail_pending(self.closed)
         try:
             obj = {"t": "error", "code": err.code, "name": err.name, "message": err.message}
             await asyncio.wait_for(self.send_message_raw(obj), 2)
             await self.t.close(err.close or 1002)
         except Exception:
             pass
-        self._fail_pending(self.closed)
 
     async def send_message_raw(self, obj):
         for f in self.writer.encode(obj):
@@ -442,12 +468,12 @@ class Client:
             key = key.encode() if isinstance(key, str) else key
             self._spawn(self._serve(obj, m.attachments, self.adapters.get(key), obj["argv"],
                                     "COMMAND_ERROR"))
-        elif t == "event":
-            self._put(self.events, (body.resolve(obj, m.attachments), m.attachments))
-        elif t == "presence":
-            self._put(self.presence, (obj, m.attachments))
-        elif t == "change":
-            self._put(self.changes, (body.resolve(obj, m.attachments), m.attachments))
+        elif t in ("event", "presence", "change"):
+            if self.listener:
+                self.listener(t, obj, m.attachments)
+            else:
+                queue = {"event": self.events, "presence": self.presence, "change": self.changes}[t]
+                self._put(queue, (body.resolve(obj, m.attachments), m.attachments))
 
     def _put(self, queue, item):
         if queue.full():  # bounded: a client that reads nothing loses the oldest
@@ -462,10 +488,14 @@ class Client:
         if self._hello and not self._hello.done() and "re" not in obj:
             self._hello.set_exception(err)
         else:
-            self._put(self.errors, err)
-        if err.fatal and "re" not in obj:  # ERR-8: the server closes after a fatal error
+            if self.listener:
+                self.listener("error", obj, [])
+            else:
+                self._put(self.errors, err)
+        if err.fatal and "re" not in obj:  # SES-22, ERR-8: close at once
             self.closed = Closed(f"fatal error from the server: {err}", err)
             self._fail_pending(self.closed)
+            self._spawn(self.t.close(1000))
 
     async def _answer_error(self, obj, err):
         """ERR-3 for a message from the server that failed the catalogue."""
@@ -486,17 +516,22 @@ class Client:
         try:
             if handler is None:
                 raise PlexusError(missing, f"no handler for {obj.get('route', obj.get('key'))!r}")
-            args = body.resolve(args, attachments)
-            result = handler(args, obj)
+            if getattr(handler, "raw", False):  # handler(message, attachments) -> Raw
+                result = handler(obj, attachments)
+            else:
+                result = handler(body.resolve(args, attachments), obj)
             if inspect.isawaitable(result):
                 result = await result
-            reply = {"t": "reply", "id": obj["id"], "result": result}
+            if not isinstance(result, Raw):
+                result = Raw(result)
+            reply = {"t": "reply", "id": obj["id"], "result": result.value}
+            attachments = result.attachments
         except PlexusError as e:
             reply = {"t": "reply", "id": obj["id"], "error": e.to_wire()}
         except Exception as e:  # a failing handler answers an error, never silence
             reply = {"t": "reply", "id": obj["id"],
                      "error": PlexusError("ROUTE_FAILED", f"handler failed: {e!r}").to_wire()}
         try:
-            await self.send_message(reply)
+            await self.send_message(reply, attachments if "result" in reply else ())
         except (Closed, ConnectionError, OSError):
             pass
