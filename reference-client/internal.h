@@ -294,7 +294,12 @@ struct plx_client {
     plx_reader *reader;
     int hello_code; /* 0 waiting, 1 welcomed, < 0 refused */
     char hello_msg[256];
-    int rx_fatal; /* a fatal error ended the session */
+    int rx_fatal;   /* a fatal error ended the session */
+    int fatal_sent; /* the fatal error code we sent (SES-22): its close code ends a ws:// link */
+    /* stream binding before welcome: the prefix and header of the frame being read (SES-3) */
+    uint8_t hs_hdr[PLX_STREAM_PREFIX_LEN + PLX_FRAME_HEADER_LEN];
+    size_t hs_len;    /* bytes of hs_hdr read */
+    uint32_t hs_left; /* bytes of the frame after its header still to come */
     uint64_t last_rx_ms;
 };
 

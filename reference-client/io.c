@@ -33,21 +33,23 @@ void plx_io_fatal(plx_client *c, int code) {
         cJSON_Delete(e);
     }
     c->rx_fatal = code;
+    c->fatal_sent = code;
 }
 
 /* A non-fatal problem with a received message: answered per ERR-3. */
 static void message_error(plx_client *c, int code, const plx_msg *m) {
     const char *t = m->json ? plx_wire_str(m->json, "t") : NULL;
-    int has;
+    int has = 0; /* the reader keeps m->json only for a message with an id */
     uint64_t id = m->json ? plx_wire_uint(m->json, "id", &has) : 0;
     cJSON *msg;
 
-    if (!m->json || !has || (t && strcmp(t, "error") == 0)) return;
-    if (t && strcmp(t, "reply") == 0) {
+    if (t && strcmp(t, "error") == 0) return; /* an error is never answered */
+    if (!has || (t && strcmp(t, "reply") == 0)) {
+        /* error{code, name, message}, with re = id for a reply */
         msg = plx_error_json(code, NULL, NULL);
         if (msg) {
             cJSON_AddStringToObject(msg, "t", "error");
-            cJSON_AddNumberToObject(msg, "re", (double)id);
+            if (has) cJSON_AddNumberToObject(msg, "re", (double)id);
         }
     } else {
         msg = cJSON_CreateObject();
@@ -164,33 +166,88 @@ static int after_read(plx_client *c, int rc, plx_msg *m) {
     return rc < 0 && plx_error_fatal(rc) ? rc : 0;
 }
 
+/* 1 when a frame of flen bytes starting with header hdr is a chunk that starts a message
+ * before welcome: NOT_READY (SES-3, ERR-1 step 5). Frames failing an earlier check (header,
+ * length, offset gap, GZIP) are left to the reader, which reports those errors. */
+static int hello_chunk(const uint8_t *hdr, size_t flen) {
+    plx_frame_header h;
+
+    if (flen < PLX_FRAME_HEADER_LEN ||
+        plx_frame_header_decode(hdr, PLX_FRAME_HEADER_LEN, PLX_HELLO_MAX_FRAME, &h))
+        return 0;
+    return (h.flags & PLX_FLAG_MORE) && !(h.flags & PLX_FLAG_GZIP) && h.offset == 0 &&
+           (size_t)h.length + PLX_FRAME_HEADER_LEN == flen;
+}
+
 void plx_io_frame(plx_client *c, const uint8_t *frame, size_t len) {
     plx_msg m;
     plx_msg_error e;
     int rc;
 
     if (c->rx_fatal) return;
+    if (!c->hello_code && hello_chunk(frame, len)) {
+        plx_io_fatal(c, PLX_E_NOT_READY);
+        return;
+    }
     c->last_rx_ms = plx_client_now_ms();
     memset(&m, 0, sizeof(m));
     rc = plx_reader_frame(c->reader, frame, len, c->last_rx_ms, &m, &e);
     after_read(c, rc, &m);
 }
 
+/* Stream binding before welcome (SES-3): each frame's prefix and header are looked at
+ * before the reader takes the rest of the frame. Returns how many of the len bytes may go to
+ * the reader now (they end at the latest where a header or a frame ends), or NOT_READY. */
+static int64_t hello_span(plx_client *c, const uint8_t *data, size_t len) {
+    size_t n;
+    uint32_t flen;
+
+    if (c->hs_left) {
+        n = len < c->hs_left ? len : c->hs_left;
+        c->hs_left -= (uint32_t)n;
+        return (int64_t)n;
+    }
+    n = sizeof(c->hs_hdr) - c->hs_len;
+    if (n > len) n = len;
+    memcpy(c->hs_hdr + c->hs_len, data, n);
+    c->hs_len += n;
+    if (c->hs_len == sizeof(c->hs_hdr)) {
+        c->hs_len = 0;
+        flen = (uint32_t)c->hs_hdr[0] << 24 | (uint32_t)c->hs_hdr[1] << 16 |
+               (uint32_t)c->hs_hdr[2] << 8 | c->hs_hdr[3];
+        if (hello_chunk(c->hs_hdr + PLX_STREAM_PREFIX_LEN, flen)) return PLX_E_NOT_READY;
+        c->hs_left = flen > PLX_FRAME_HEADER_LEN ? flen - PLX_FRAME_HEADER_LEN : 0;
+    }
+    return (int64_t)n;
+}
+
 int plx_io_stream(plx_client *c, const uint8_t *data, size_t len) {
     plx_msg m;
     plx_msg_error e;
-    size_t used;
+    size_t used, span;
+    int64_t s;
     int rc;
 
     c->last_rx_ms = plx_client_now_ms();
     while (len && !c->rx_fatal) {
-        memset(&m, 0, sizeof(m));
-        used = 0;
-        rc = plx_reader_stream(c->reader, data, len, &used, c->last_rx_ms, &m, &e);
-        if (after_read(c, rc, &m)) return rc;
-        data += used;
-        len -= used;
-        if (used == 0 && rc != 1) break;
+        span = len;
+        if (!c->hello_code) {
+            if ((s = hello_span(c, data, len)) < 0) {
+                plx_io_fatal(c, (int)s);
+                return (int)s;
+            }
+            span = (size_t)s;
+        }
+        while (span && !c->rx_fatal) {
+            memset(&m, 0, sizeof(m));
+            used = 0;
+            rc = plx_reader_stream(c->reader, data, span, &used, c->last_rx_ms, &m, &e);
+            if (after_read(c, rc, &m)) return rc;
+            data += used;
+            len -= used;
+            span -= used;
+            if (used == 0 && rc != 1) return c->rx_fatal;
+        }
     }
     return c->rx_fatal;
 }
@@ -219,6 +276,9 @@ static int session_start(plx_client *c) {
     int rc;
 
     c->rx_fatal = 0;
+    c->fatal_sent = 0;
+    c->hs_len = 0;
+    c->hs_left = 0;
     c->hello_code = 0;
     c->hello_msg[0] = 0;
     rc = new_reader(c);

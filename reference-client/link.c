@@ -102,6 +102,7 @@ static int link_open(plx_client *c, int timeout_ms) {
 
     l->hdr_left = 0;
     l->in_frame = 0;
+    l->close_sent = 0;
     l->ctrl_len = l->ctrl_off = 0;
     plx_ws_rx_free(&l->wsr);
     rc = plx_link_connect(c, l, deadline);
@@ -227,10 +228,16 @@ static void link_shutdown(plx_client *c) {
     plx_link *l = c->tstate;
 
     if (l->fd >= 0) {
-        if (l->ws && !l->in_frame && l->ctrl_off == l->ctrl_len) {
-            /* best effort: a close frame (1000) if the socket takes it now */
-            static const uint8_t normal[2] = {0x03, 0xe8};
-            plx_ws_ctrl(l, 8, normal, sizeof(normal));
+        if (l->ws && !l->close_sent && !l->in_frame && l->ctrl_off == l->ctrl_len) {
+            /* best effort: a close frame if the socket takes it now, with the registry's
+             * close code after a fatal error we sent (TRN-10, SES-22), else 1000 */
+            int code = plx_error_close_code(c->fatal_sent);
+            uint8_t p[2];
+
+            if (!code) code = 1000;
+            p[0] = (uint8_t)(code >> 8);
+            p[1] = (uint8_t)code;
+            plx_ws_ctrl(l, 8, p, sizeof(p));
             ssize_t n = send(l->fd, l->ctrl, l->ctrl_len, MSG_NOSIGNAL | MSG_DONTWAIT);
             (void)n;
         }

@@ -45,6 +45,7 @@ typedef struct plx_link {
     /* a WebSocket control frame to write between data frames (under mu) */
     uint8_t ctrl[2 + 4 + PLX_WS_CTRL_MAX];
     size_t ctrl_len, ctrl_off;
+    int close_sent; /* a close frame went out on this connection */
     /* reader (io_busy) */
     plx_ws_rx wsr;
 } plx_link;

@@ -286,6 +286,7 @@ static int close_with(plx_client *c, plx_link *l, int code, const char *reason) 
     pthread_mutex_lock(&c->mu);
     if (!l->in_frame) {
         plx_ws_ctrl(l, OP_CLOSE, p, 2 + rl);
+        l->close_sent = 1;
         plx_link_flush(c);
     }
     pthread_mutex_unlock(&c->mu);
