@@ -4,6 +4,7 @@
  * notifications to the dispatcher, pings answered at once), watches for a silent server,
  * and on a drop fails what was pending and reconnects with backoff.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,9 +115,19 @@ static void on_ping(plx_client *c, const plx_msg *m) {
     cJSON *pong = cJSON_CreateObject();
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(m->json, "n");
 
+    char digits[32];
+
     if (!pong) return;
     cJSON_AddStringToObject(pong, "t", "pong");
-    if (n) cJSON_AddItemToObject(pong, "n", cJSON_Duplicate(n, 1));
+    if (cJSON_IsNumber(n) && fabs(n->valuedouble) <= 9007199254740992.0 &&
+        n->valuedouble == floor(n->valuedouble)) {
+        /* the same integer in plain digits (SES-15, BODY-12): the JSON printer would give
+         * 15 significant digits from 10^15 on */
+        snprintf(digits, sizeof(digits), "%.0f", n->valuedouble);
+        cJSON_AddItemToObject(pong, "n", cJSON_CreateRaw(digits));
+    } else if (n) {
+        cJSON_AddItemToObject(pong, "n", cJSON_Duplicate(n, 1));
+    }
     plx_send_locked(c, c->gen, pong, NULL, 0, 1, 0);
     cJSON_Delete(pong);
 }
