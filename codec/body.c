@@ -59,7 +59,7 @@ static int parse_json(const plx_allocator *a, const uint8_t *text, size_t len, c
     const uint8_t *p = (const uint8_t *)end;
     while (p < text + len && is_json_space(*p))
         p++;
-    int rc = p == text + len ? plx_json_unique_members(a, json) : PLX_E_BAD_JSON;
+    int rc = p == text + len ? plx_json_tree_ok(a, json) : PLX_E_BAD_JSON;
     if (rc) {
         cJSON_Delete(json);
         return rc;

@@ -1,8 +1,9 @@
 /*
  * jsonstrict.c - the strict JSON rules cJSON's lenient parser does not enforce (see
- * jsonstrict.h): a one-pass lexical check of the text, then a duplicate-member check of the
- * parsed tree. The parse itself is left to cJSON.
+ * jsonstrict.h): a one-pass lexical check of the text, then a check of the parsed tree
+ * (duplicate members, numbers beyond the double range). The parse itself is left to cJSON.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,11 +126,12 @@ static int members_distinct(const plx_allocator *a, const cJSON *obj, size_t n) 
     return rc;
 }
 
-int plx_json_unique_members(const plx_allocator *a, const cJSON *item) {
+int plx_json_tree_ok(const plx_allocator *a, const cJSON *item) {
+    if (cJSON_IsNumber(item)) return isfinite(item->valuedouble) ? 0 : PLX_E_BAD_JSON;
     if (!cJSON_IsObject(item) && !cJSON_IsArray(item)) return 0;
     size_t n = 0;
     for (const cJSON *c = item->child; c; c = c->next) {
-        int rc = plx_json_unique_members(a, c);
+        int rc = plx_json_tree_ok(a, c);
         if (rc) return rc;
         n++;
     }

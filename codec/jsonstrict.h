@@ -20,9 +20,10 @@
  * text must already be valid UTF-8. Returns 1 when none is found, else 0. */
 int plx_json_lex_ok(const uint8_t *text, size_t len);
 
-/* Checks that no object in the tree under item has two members of the same name. Large
- * objects are checked by sorting a scratch array of member pointers allocated with a (one
- * pointer per member, freed before returning). Returns 0, PLX_E_BAD_JSON or PLX_E_NOMEM. */
-int plx_json_unique_members(const plx_allocator *a, const cJSON *item);
+/* Checks the parsed tree under item: no object has two members of the same name, and no
+ * number overflowed to infinity (e.g. 1e999, which would print back as null). Large objects
+ * are checked by sorting a scratch array of member pointers allocated with a (one pointer per
+ * member, freed before returning). Returns 0, PLX_E_BAD_JSON or PLX_E_NOMEM. */
+int plx_json_tree_ok(const plx_allocator *a, const cJSON *item);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "json_ref.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,7 +79,19 @@ static int digits(lexer *x) {
     return 1;
 }
 
+/* 1 if the number text p[0..n) is within the range of a double (BODY-5: 1e999 is BAD_JSON). */
+static int finite_number(const uint8_t *p, size_t n) {
+    char *s = malloc(n + 1);
+    if (!s) plx_fuzz_fail(__FILE__, __LINE__, "out of memory");
+    memcpy(s, p, n);
+    s[n] = 0;
+    double d = strtod(s, NULL);
+    free(s);
+    return isfinite(d);
+}
+
 static int number(lexer *x) {
+    size_t start = x->i;
     if (peek(x) == '-') x->i++;
     if (peek(x) == '0')
         x->i++;
@@ -93,7 +106,7 @@ static int number(lexer *x) {
         if (peek(x) == '+' || peek(x) == '-') x->i++;
         if (!digits(x)) return 0;
     }
-    return 1;
+    return finite_number(x->t + start, x->i - start);
 }
 
 /* Reads the 4 hex digits after "\u"; -1 if malformed. */
