@@ -249,3 +249,12 @@ int json_ref_equal(const cJSON *a, const cJSON *b) {
         if (!json_ref_equal(x, y)) return 0;
     return x == NULL && y == NULL;
 }
+
+int json_ref_msg_equal(const plx_msg *a, const plx_msg *b) {
+    if (!json_ref_equal(a->json, b->json) || a->natt != b->natt) return 0;
+    for (size_t i = 0; i < a->natt; i++)
+        if (a->att[i].len != b->att[i].len ||
+            (a->att[i].len && memcmp(a->att[i].data, b->att[i].data, a->att[i].len) != 0))
+            return 0;
+    return 1;
+}

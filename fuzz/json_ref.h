@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
+#include <plexus/codec.h>
 
 typedef enum json_ref_result {
     JSON_REF_INVALID = 0,
@@ -28,5 +28,8 @@ json_ref_result json_ref_check(const uint8_t *text, size_t len);
  * names, strings equal, numbers exactly equal (cJSON_Compare allows a relative error of
  * DBL_EPSILON, which hides a printer that rounds large integers). */
 int json_ref_equal(const cJSON *a, const cJSON *b);
+
+/* 1 if two decoded messages are the same: json_ref_equal JSON and equal attachments. */
+int json_ref_msg_equal(const plx_msg *a, const plx_msg *b);
 
 #endif
