@@ -12,6 +12,7 @@
 
 #include "binref.h"
 #include "internal.h"
+#include "jsonout.h"
 #include "jsonstrict.h"
 
 #define BODY_PREFIX_LEN 4 /* bytes of every length prefix in a body */
@@ -148,18 +149,18 @@ int plx_body_encode(const plx_allocator *a, const cJSON *json, const plx_bytes *
     if (natt > PLX_MAX_ATTACHMENTS) return PLX_E_TOO_MANY_ATTACHMENTS;
     plx_allocator al;
     plx_alloc_init(&al, a);
-    char *text = cJSON_PrintUnformatted(json);
+    char *text = plx_json_text(&al, json);
     if (!text) return PLX_E_NOMEM;
     size_t jlen = strlen(text);
     size_t total = body_size(jlen, att, natt);
     uint8_t *buf = total ? plx_alloc(&al, total) : NULL;
     if (!buf) {
-        cJSON_free(text);
+        plx_free(&al, text);
         return total ? PLX_E_NOMEM : PLX_E_INVAL;
     }
     plx_be32_write(buf, (uint32_t)jlen);
     memcpy(buf + BODY_PREFIX_LEN, text, jlen);
-    cJSON_free(text);
+    plx_free(&al, text);
     size_t off = BODY_PREFIX_LEN + jlen;
     for (size_t i = 0; i < natt; i++) {
         plx_be32_write(buf + off, (uint32_t)att[i].len);

@@ -1,11 +1,11 @@
 /*
- * jsonout.c - the encoder's JSON printer: cJSON trees as unformatted text, the same bytes
- * cJSON_PrintUnformatted gives (test vectors depend on it), without its per-number
- * sprintf + sscanf for integers and without an intermediate string: the text goes straight
- * into the encoder's body buffer. Numbers that are not integers below 10^15 take cJSON's own
- * route (%1.15g, checked by reading it back, else %1.17g).
+ * jsonout.c - the codec's JSON printer: cJSON trees as unformatted text, the bytes
+ * cJSON_PrintUnformatted gives (test vectors depend on them) except that every number reads
+ * back exactly: numbers take cJSON's route (%1.15g, else %1.17g) but the %1.15g form must
+ * read back to exactly the same double, where cJSON accepts an epsilon (which writes
+ * 9007199254740001 as 9.00719925474e+15). Integers below 10^15 skip sprintf. No intermediate
+ * string: the text goes straight into the caller's buffer.
  */
-#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -100,19 +100,13 @@ static int put_string(out *o, const char *s) {
     return PLX_OK;
 }
 
-/* cJSON's compare_double. */
-static int same_double(double a, double b) {
-    double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
-    return fabs(a - b) <= m * DBL_EPSILON;
-}
-
 static int put_number(out *o, double d) {
-    char b[32];
+    char b[40];
     int n;
 
     if (d * 0 != 0) return put(o, "null", 4); /* NaN and infinities */
     if (fabs(d) < 1e15 && d == (double)(long long)d && !(d == 0 && signbit(d))) {
-        /* an integer %1.15g prints exactly, in plain digits */
+        /* the common case, without sprintf */
         unsigned long long v = d < 0 ? (unsigned long long)-(long long)d : (unsigned long long)d;
         char *e = b + sizeof(b), *p = e;
         do {
@@ -122,10 +116,10 @@ static int put_number(out *o, double d) {
         if (d < 0) *--p = '-';
         return put(o, p, (size_t)(e - p));
     }
+    /* cJSON's route, but the short form must read back to exactly the same double */
     double test = 0;
     n = snprintf(b, sizeof(b), "%1.15g", d);
-    if (sscanf(b, "%lg", &test) != 1 || !same_double(test, d))
-        n = snprintf(b, sizeof(b), "%1.17g", d);
+    if (sscanf(b, "%lg", &test) != 1 || test != d) n = snprintf(b, sizeof(b), "%1.17g", d);
     if (n < 0 || (size_t)n >= sizeof(b)) return PLX_E_INVAL;
     const char *dp = localeconv()->decimal_point; /* cJSON writes '.' whatever the locale */
     for (int i = 0; i < n; i++)
@@ -176,4 +170,32 @@ int plx_json_print(const plx_allocator *a, const cJSON *item, uint8_t **buf, siz
     rc = put_item(&o, item, 0);
     if (rc == PLX_OK) *end = o.len;
     return rc;
+}
+
+char *plx_json_text(const plx_allocator *a, const cJSON *item) {
+    uint8_t *buf = NULL;
+    size_t cap = 0, end = 0;
+    int rc = plx_json_print(a, item, &buf, &cap, 0, &end);
+    if (rc == PLX_OK && end < cap) {
+        buf[end] = 0;
+        return (char *)buf;
+    }
+    if (rc == PLX_OK) { /* no room for the NUL */
+        uint8_t *nb = plx_realloc(a, buf, end + 1);
+        if (!nb) {
+            plx_free(a, buf);
+            return NULL;
+        }
+        nb[end] = 0;
+        return (char *)nb;
+    }
+    plx_free(a, buf);
+    if (rc != PLX_E_INVAL) return NULL;
+    char *js = cJSON_PrintUnformatted(item); /* deeper than PLX_JSONOUT_DEPTH */
+    if (!js) return NULL;
+    size_t n = strlen(js);
+    char *copy = plx_alloc(a, n + 1);
+    if (copy) memcpy(copy, js, n + 1);
+    cJSON_free(js);
+    return copy;
 }

@@ -28,14 +28,7 @@ seeds = {h: {} for h in HARNESSES}  # harness -> {content: name}
 
 # Seeds that reproduce an open finding (the replay test would fail until it is fixed): not
 # written to fuzz/corpus/. Remove an entry once its bug is fixed.
-HELD_BACK = {
-    ("fuzz_body", "v-044-json-number-forms"): "integers >= 1e15 re-encoded rounded",
-    ("fuzz_body", "v-048-uint-max"): "integers >= 1e15 re-encoded rounded",
-    ("fuzz_body", "v-213-uint-too-large"): "integers >= 1e15 re-encoded rounded",
-    ("fuzz_encoder", "v-044-json-number-forms"): "integers >= 1e15 re-encoded rounded",
-    ("fuzz_encoder", "v-048-uint-max"): "integers >= 1e15 re-encoded rounded",
-    ("fuzz_encoder", "v-213-uint-too-large"): "integers >= 1e15 re-encoded rounded",
-}
+HELD_BACK = {}
 
 
 def held_back(harness, name):

@@ -201,7 +201,7 @@ int plx_frame_decode(const uint8_t *buf, size_t len, uint32_t max_frame, plx_fra
 void plx_stream_prefix(uint32_t frame_len, uint8_t out[PLX_STREAM_PREFIX_LEN]);
 
 /* The stream deframer: bytes of the stream binding in, frames out. It buffers at most one
- * frame (PLX_FRAME_HEADER_LEN + max_frame bytes). */
+ * frame with its prefix (PLX_STREAM_PREFIX_LEN + PLX_FRAME_HEADER_LEN + max_frame bytes). */
 typedef struct plx_deframer plx_deframer;
 
 /* Makes a deframer accepting frames with payloads up to max_frame. NULL on no memory. */
