@@ -453,6 +453,13 @@ static void overflow(plx_conn *c) {
     cJSON_Delete(e);
 }
 
+void plx_conn_drop_unsent(plx_conn *c) {
+    uint64_t n = plx_sendq_truncate(c->q);
+    if (n)
+        plx_log(PLX_LOG_DEBUG, "conn %llu: %llu unsent bytes dropped", (unsigned long long)c->id,
+                (unsigned long long)n);
+}
+
 int plx_conn_send(plx_conn *c, const cJSON *json, const plx_bytes *att, size_t natt) {
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "t");
     int rc;

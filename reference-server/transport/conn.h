@@ -65,6 +65,8 @@ void plx_conn_stream_data(plx_conn *c, const uint8_t *data, size_t len);
  * SLOW_READER error is queued, and every later send fails until the hub closes), or the
  * encoder's error (e.g. PLX_E_TOO_LARGE for the peer's max_message). */
 int plx_conn_send(plx_conn *c, const cJSON *json, const plx_bytes *att, size_t natt);
+/* Drops the queued messages not yet started (shutdown: SHUTTING_DOWN goes out next). */
+void plx_conn_drop_unsent(plx_conn *c);
 /* The hub's io.close: close with ws_code once the queue is written. */
 void plx_conn_close(plx_conn *c, int ws_code, const char *reason);
 /* Starts the orderly close once the queue is written: WebSocket: close frame with the code

@@ -221,6 +221,11 @@ void plx_server_wake(plx_server *s) {
     if (s->ctx) lws_cancel_service(s->ctx);
 }
 
+static void drop_unsent(void *v, void *ud) {
+    (void)ud;
+    plx_conn_drop_unsent(v);
+}
+
 int plx_server_run(plx_server *s, volatile sig_atomic_t *stop) {
     while (1) {
         if (*stop && !s->shutting_down) {
@@ -228,6 +233,9 @@ int plx_server_run(plx_server *s, volatile sig_atomic_t *stop) {
             plx_log(PLX_LOG_INFO, "shutting down: closing %zu connection(s)", s->live);
             s->shutting_down = 1;
             s->shutdown_deadline = now + PLX_SHUTDOWN_FLUSH_MS;
+            /* SES-20: SHUTTING_DOWN and the close go out next, not behind megabytes of
+             * replies a busy peer has not read yet (which could outlast the flush time) */
+            plx_connmap_each(s->conns, drop_unsent, NULL);
             plx_hub_shutdown(s->hub, now);
         }
         if (s->shutting_down && (s->live == 0 || plx_now_ms() >= s->shutdown_deadline)) break;

@@ -26,7 +26,10 @@ def test_sigterm_during_traffic(start_server):
             pass
 
     async def main():
-        clients = [await WsClient.connect(srv.port) for _ in range(4)]
+        # max_queue=None: the library keeps reading while the test is busy elsewhere, as a
+        # client that reads its replies would; one that stops reading is a slow reader,
+        # dropped after the close deadline (LIM-4, test_slow_reader), not this test's case.
+        clients = [await WsClient.connect(srv.port, max_queue=None) for _ in range(4)]
         for i, c in enumerate(clients):
             assert (await c.hello("c%d" % i))["t"] == "welcome"
         tcp = await TcpClient.connect(srv.tcp_port)
