@@ -81,6 +81,27 @@ plx_hub *plx_hub_new(const plx_hub_config *cfg, const plx_hub_io *io, plx_store 
  * limits may be NULL. plx_hub_free frees that store. NULL on no memory. */
 plx_hub *plx_hub_new_own_store(const plx_hub_config *cfg, const plx_hub_io *io,
                                const plx_store_limits *limits);
+/* An asynchronous storage backend (plexus-server --storage redis://...): the hub checks each
+ * command against the command table itself, hands checked batches to submit, and gets each
+ * batch's answer later through plx_hub_store_done. */
+typedef struct plx_hub_backend {
+    /* Takes a batch of n checked commands (argv borrowed for the call only); atomic: run them
+     * without interleaving. Returns 0 when accepted: exactly one plx_hub_store_done with this
+     * cookie follows, never from inside submit. A negative PLX_E_* refuses the batch (the hub
+     * answers STORAGE_UNAVAILABLE at once). */
+    int (*submit)(void *ud, uint64_t cookie, const plx_bytes *const *argv, const size_t *argc,
+                  size_t n, int atomic);
+    void *ud;
+} plx_hub_backend;
+
+/* Makes a hub whose storage commands go to be (copied) instead of an in-memory store. Change
+ * notifications then come from the backend through plx_hub_store_notify. NULL on no memory. */
+plx_hub *plx_hub_new_backend(const plx_hub_config *cfg, const plx_hub_io *io,
+                             const plx_hub_backend *be);
+/* A backend batch finished. r (taken) is an ARRAY with one entry per command of the batch, or
+ * one ERROR reply for the whole batch. Unknown cookies (the caller left) are dropped. */
+void plx_hub_store_done(plx_hub *h, uint64_t cookie, plx_reply *r, uint64_t now_ms);
+
 /* Frees the hub (and its store when it made it). Does not call io. */
 void plx_hub_free(plx_hub *h);
 /* Pass this as the store's notify function with the hub as ud. */
