@@ -14,6 +14,22 @@
  * alike. When Redis is unreachable, every command completes with an ERROR reply of code
  * PLX_E_STORAGE_UNAVAILABLE (never a hang: bounded by cfg.timeout_ms), and the worker
  * reconnects by itself with backoff (100 ms doubling to 2 s).
+ *
+ * Bounds (spec/REDIS-BACKEND.md):
+ * - max_queue batches and publishes outstanding (a batch from submit until its DONE event is
+ *   polled, a publish until it is written); past it submit/publish return LIMIT_REACHED.
+ * - PLX_RSTORE_MAX_BATCH commands per batch, PLX_RSTORE_MAX_ARG bytes per argument (Redis's
+ *   default proto-max-bulk-len: a longer bulk would make Redis drop the connection).
+ * - timeout_ms on connecting, on each write and between the bytes of a reply; a command
+ *   connection that is silent longer than that while replies are due is dropped (every batch in
+ *   flight fails with STORAGE_UNAVAILABLE) and reconnected.
+ * - PLX_RSTORE_MAX_SUB_EVENTS CHANGE/MESSAGE events waiting for poll; past it the subscription
+ *   worker stops reading (Redis then buffers, up to its pubsub client-output-buffer-limit).
+ * - reconnect backoff PLX_RSTORE_BACKOFF_MIN_MS doubling to PLX_RSTORE_BACKOFF_MAX_MS.
+ * - plx_rstore_free returns within about 2 * timeout_ms even when Redis hangs (it shuts the
+ *   sockets down; only a connect in progress runs to its timeout).
+ * Replies themselves are bounded by what Redis sends (hiredis 0.14 has no reply size limit;
+ * nesting deeper than 7 levels is a protocol error: the batch fails as unavailable).
  */
 #ifndef PLX_RSTORE_H
 #define PLX_RSTORE_H
@@ -27,6 +43,15 @@
 
 typedef struct plx_rstore plx_rstore;
 
+#define PLX_RSTORE_DEFAULT_MAX_QUEUE  65536u
+#define PLX_RSTORE_DEFAULT_TIMEOUT_MS 5000u
+#define PLX_RSTORE_MAX_BATCH          65536u              /* commands in one batch */
+#define PLX_RSTORE_MAX_ARG            ((size_t)512 << 20) /* bytes of one argument */
+#define PLX_RSTORE_MAX_SUB_EVENTS     65536u              /* CHANGE + MESSAGE events not polled */
+#define PLX_RSTORE_MAX_CHANNELS       1024u               /* cfg.nchannels */
+#define PLX_RSTORE_BACKOFF_MIN_MS     100u
+#define PLX_RSTORE_BACKOFF_MAX_MS     2000u
+
 typedef struct plx_rstore_config {
     const char *url;             /* redis://HOST:PORT[/DB]; DB 0..15, default 0 */
     uint32_t max_queue;          /* batches submitted and not completed; 0: 65536 */
@@ -39,17 +64,20 @@ typedef struct plx_rstore_config {
     void *wake_ud;
 } plx_rstore_config;
 
-/* Parses redis://HOST:PORT[/DB] (HOST a name or IPv4 address, PORT 1..65535, DB 0..15).
- * 0, or PLX_E_INVAL with a one-line reason in err. */
+/* Parses redis://HOST[:PORT][/DB] (HOST a name or IPv4 address of at most 253 bytes, PORT
+ * 1..65535, default 6379; DB 0..15, default 0). No user, password, query or IPv6 literal.
+ * 0, or PLX_E_INVAL with a one-line reason in err (err may be NULL). */
 int plx_rstore_parse_url(const char *url, char *host, size_t hostlen, int *port, int *db, char *err,
                          size_t errlen);
 
 /* Starts the workers (they connect in the background: a Redis that is down at start is not an
  * error, commands fail with STORAGE_UNAVAILABLE until it is up). cfg's strings are copied.
- * NULL with a reason in err on a bad URL or no memory. */
+ * NULL with a reason in err on a bad URL, more than PLX_RSTORE_MAX_CHANNELS channels, a
+ * thread that cannot start or no memory. */
 plx_rstore *plx_rstore_new(const plx_rstore_config *cfg, char *err, size_t errlen);
 
-/* Stops and joins the workers, drops undelivered events, frees everything. */
+/* Stops and joins the workers (bounded, see above), drops undelivered events and batches not
+ * completed (no DONE follows), frees everything. NULL is a no-op. */
 void plx_rstore_free(plx_rstore *r);
 
 /* Submits a batch of n commands (argv[i][0..argc[i]) copied before returning). atomic: the
@@ -57,8 +85,13 @@ void plx_rstore_free(plx_rstore *r);
  * cookie follows: its reply is an ARRAY of n entries, one per command (an entry may be an
  * ERROR reply), or a single ERROR reply when the batch failed as a whole
  * (PLX_E_STORAGE_UNAVAILABLE: Redis unreachable or no reply within timeout_ms). FLUSHALL is
- * sent as FLUSHDB (the backend owns one DB). Returns 0, or PLX_E_LIMIT_REACHED when max_queue
- * batches are outstanding (nothing submitted), PLX_E_NOMEM. */
+ * sent as FLUSHDB (the backend owns one DB). An atomic batch that Redis refused to run (EXEC
+ * answered EXECABORT) completes with a single ERROR reply of code PLX_E_EXEC_ABORTED. A batch
+ * failed as unavailable may have run in part (the connection broke after Redis got it).
+ * n == 0 completes with an empty ARRAY. The reply is NULL only when no memory was left to
+ * build it. Returns 0, or PLX_E_LIMIT_REACHED when max_queue batches are outstanding (nothing
+ * submitted), PLX_E_INVAL (n > PLX_RSTORE_MAX_BATCH, a command without arguments, an argument
+ * longer than PLX_RSTORE_MAX_ARG), PLX_E_NOMEM. Call submit, publish and poll from one thread. */
 int plx_rstore_submit(plx_rstore *r, uint64_t cookie, const plx_bytes *const *argv,
                       const size_t *argc, size_t n, int atomic);
 
@@ -97,5 +130,21 @@ void plx_rstore_event_clear(plx_rstore_event *ev);
 
 /* 1 while the command connection is up. */
 int plx_rstore_up(const plx_rstore *r);
+
+/* 1 while the subscription connection is up and Redis confirmed every subscription (the
+ * keyspace pattern when cfg.keyspace, every channel): changes and messages from then on are
+ * delivered. Changes made while it is down are not replayed. */
+int plx_rstore_subscribed(const plx_rstore *r);
+
+/* The PLX_E_* code the in-memory engine gives for a Redis error text (len bytes, e.g.
+ * "WRONGTYPE ..." -> PLX_E_WRONGTYPE, "ERR wrong number of arguments ..." ->
+ * PLX_E_WRONG_ARITY); errors of Redis's own state (LOADING, BUSY, READONLY, MISCONF, ...) are
+ * PLX_E_STORAGE_UNAVAILABLE; anything else PLX_E_COMMAND_ERROR. */
+int plx_rstore_error_code(const char *text, size_t len);
+
+/* The Plexus change op (a static string) for a Redis keyspace event name of len bytes:
+ * rename_from/rename_to -> "rename", copy_to -> "copy", zincr -> "zincrby", ...; a name this
+ * version does not know -> "unknown". The table is in spec/REDIS-BACKEND.md. */
+const char *plx_rstore_op(const char *event, size_t len);
 
 #endif
