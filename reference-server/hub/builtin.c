@@ -19,7 +19,10 @@ static cJSON *info(plx_hub *h, uint64_t now) {
     cJSON_AddNumberToObject(o, "uptime_ms", (double)(now - h->started_ms));
     cJSON_AddNumberToObject(o, "connections", (double)h->nconns);
     cJSON_AddNumberToObject(o, "history", h->cfg.history);
-    cJSON_AddStringToObject(o, "storage", "memory");
+    cJSON_AddStringToObject(o, "storage",
+                            h->store         ? "memory"
+                            : HUB_BACKEND(h) ? h->backend.name
+                                             : "none");
     return o;
 }
 

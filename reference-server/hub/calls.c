@@ -49,6 +49,7 @@ void hub_call_end(plx_hub *h, hub_call *k) {
     hub_conn *caller = k->caller ? hub_conn_get(h, k->caller) : NULL;
     if (caller && k->kind != HUB_PART && hub_map_getu(&caller->pending, k->rid) == k)
         hub_map_delu(&caller->pending, k->rid);
+    free(k->slots);
     free(k);
 }
 

@@ -94,6 +94,7 @@ void plx_hub_free(plx_hub *h) {
     }
     it = (hub_map_iter){0};
     while ((n = hub_map_next(&h->calls, &it))) {
+        free(((hub_call *)n->val)->slots);
         free(n->val);
     }
     hub_conn *c = h->head;
@@ -122,6 +123,7 @@ void plx_hub_free(plx_hub *h) {
     free((void *)h->cfg.secret);
     free((void *)h->cfg.override_key);
     free((void *)h->cfg.server_name);
+    free((void *)h->backend.name);
     free(h);
 }
 

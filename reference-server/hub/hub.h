@@ -92,10 +92,14 @@ typedef struct plx_hub_backend {
     int (*submit)(void *ud, uint64_t cookie, const plx_bytes *const *argv, const size_t *argc,
                   size_t n, int atomic);
     void *ud;
+    const char *name; /* plexus.info's "storage" (copied); NULL: "redis" */
 } plx_hub_backend;
 
 /* Makes a hub whose storage commands go to be (copied) instead of an in-memory store. Change
- * notifications then come from the backend through plx_hub_store_notify. NULL on no memory. */
+ * notifications then come from the backend through plx_hub_store_notify (without `by`), and
+ * welcome.features does not list "change-by". The hub runs no TTL expiry of its own. Each
+ * cmd or pipeline waiting for its batch counts against the caller's max_pending. NULL on no
+ * memory or when be->submit is NULL. */
 plx_hub *plx_hub_new_backend(const plx_hub_config *cfg, const plx_hub_io *io,
                              const plx_hub_backend *be);
 /* A backend batch finished. r (taken) is an ARRAY with one entry per command of the batch, or

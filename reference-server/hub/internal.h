@@ -149,9 +149,11 @@ typedef struct hub_route {
     size_t rr; /* round-robin cursor */
 } hub_route;
 
-typedef enum hub_call_kind { HUB_CALL = 1, HUB_READ, HUB_PART } hub_call_kind;
+typedef enum hub_call_kind { HUB_CALL = 1, HUB_READ, HUB_PART, HUB_STORE } hub_call_kind;
 
-/* One call delivered to a serving client and not answered yet. */
+/* One call delivered to a serving client and not answered yet, or (HUB_STORE) one batch of
+ * storage commands handed to the backend and not completed yet (backend.c): its sid is the
+ * batch's cookie, it has no server (0) and no deadline (the backend bounds the wait). */
 typedef struct hub_call {
     hub_call_kind kind;
     uint64_t sid;       /* the id the serving client sees */
@@ -161,6 +163,8 @@ typedef struct hub_call {
     uint64_t deadline_ms;
     struct hub_agg *agg; /* HUB_PART: the aggregate it belongs to (NULL once orphaned) */
     size_t slot;         /* HUB_PART: the aggregate's slot it fills */
+    size_t *slots;       /* HUB_STORE of a pipeline: the aggregate's slot of each command */
+    size_t nslots;       /* HUB_STORE: commands in the batch */
 } hub_call;
 
 /* One part of an aggregate's answer (agg.c). */
@@ -185,9 +189,10 @@ typedef struct hub_agg {
 struct plx_hub {
     plx_hub_config cfg; /* defaults applied; strings owned */
     plx_hub_io io;
-    plx_store *store;
+    plx_store *store; /* NULL with a backend or without storage */
     int owns_store;
-    uint64_t started_ms; /* now of the first plx_hub_open or tick */
+    plx_hub_backend backend; /* backend.submit NULL: none (backend.name owned) */
+    uint64_t started_ms;     /* now of the first plx_hub_open or tick */
     int started;
     uint64_t next_conn; /* last conn id handed out */
     uint64_t next_sid;  /* last server call id */
@@ -394,9 +399,26 @@ void hub_on_cmd(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now);
 void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now);
 /* Maps a store reply to JSON (see DECISIONS.md STO). NULL with *err on failure. */
 cJSON *hub_reply_json(const plx_reply *r, hub_att *att, int *err);
+/* Answers request rid of c with a store reply: an ERROR at top level is reply.error, the rest
+ * a result (r NULL: INTERNAL). */
+void hub_store_answer(plx_hub *h, hub_conn *c, uint64_t rid, const plx_reply *r);
+/* A pipeline entry for a store reply: {"result": v} or {"error": e}, attachments into att.
+ * NULL on no memory. */
+cJSON *hub_store_entry(const plx_reply *r, hub_att *att);
 /* Converts a JSON argv into spans (borrowed from v / in). *argv is malloc'd (caller frees).
  * 0 or PLX_E_BAD_FIELD_TYPE / NOMEM. */
 int hub_argv_spans(const cJSON *v, const plx_bytes *in, size_t nin, plx_bytes **argv, size_t *argc);
+
+/* ---------------------------------------------------------------- backend.c */
+
+/* 1 when storage commands go to an asynchronous backend (plx_hub_new_backend). */
+#define HUB_BACKEND(h) ((h)->backend.submit != NULL)
+/* Hands n checked commands to the backend as one batch for caller c: for request rid when a
+ * is NULL (a cmd: the batch is c's pending request and is answered with its one entry), else
+ * as one part of pipeline a filling slots[0..n) (a->remaining is raised by one). 0, or
+ * PLX_E_STORAGE_UNAVAILABLE (the backend refused) / PLX_E_NOMEM, nothing registered. */
+int hub_backend_submit(plx_hub *h, hub_conn *c, uint64_t rid, hub_agg *a, const size_t *slots,
+                       const plx_bytes *const *argv, const size_t *argc, size_t n, int atomic);
 
 /* ---------------------------------------------------------------- watch.c */
 

@@ -71,7 +71,6 @@ static int hello_groups(const plx_hub *h, const cJSON *groups) {
 }
 
 static void send_welcome(plx_hub *h, hub_conn *c) {
-    /* No features member: version 1 defines no feature strings (VER-6). */
     cJSON *w = hub_msg_new("welcome");
     if (!w) {
         hub_fail(h, c, PLX_E_INTERNAL, "out of memory");
@@ -89,6 +88,12 @@ static void send_welcome(plx_hub *h, hub_conn *c) {
                                                                         : h->cfg.ping_interval_ms);
     cJSON_AddNumberToObject(w, "call_timeout_ms", h->cfg.call_timeout_ms);
     cJSON_AddNumberToObject(w, "history", h->cfg.history);
+    /* VER-6: "change-by" when changes come from the hub's own store (WAT-3..5 in full: by,
+     * every op name, FLUSHALL per key); no features member otherwise. */
+    if (h->store) {
+        cJSON *f = cJSON_AddArrayToObject(w, "features");
+        if (f) cJSON_AddItemToArray(f, cJSON_CreateString("change-by"));
+    }
     hub_send(h, c, w, NULL, 0);
     cJSON_Delete(w);
 }

@@ -103,8 +103,7 @@ static void reply_store_error(plx_hub *h, hub_conn *c, uint64_t rid, int code,
     hub_reply_error(h, c, rid, code, err && err->str ? err->str : NULL, NULL);
 }
 
-/* Answers a store reply: an error at top level is reply.error, the rest a result. */
-static void answer(plx_hub *h, hub_conn *c, uint64_t rid, const plx_reply *r) {
+void hub_store_answer(plx_hub *h, hub_conn *c, uint64_t rid, const plx_reply *r) {
     if (!r) {
         hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
         return;
@@ -126,10 +125,21 @@ static void answer(plx_hub *h, hub_conn *c, uint64_t rid, const plx_reply *r) {
     hub_att_clear(&att);
 }
 
+/* Hands one checked command to the backend as a batch of its own. */
+static void backend_cmd(plx_hub *h, hub_conn *c, uint64_t rid, const plx_bytes *argv, size_t argc) {
+    const plx_bytes *const av[1] = {argv};
+    const size_t ac[1] = {argc};
+    int rc = hub_backend_submit(h, c, rid, NULL, NULL, av, ac, 1, 0);
+    if (rc == PLX_E_NOMEM)
+        hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
+    else if (rc)
+        hub_reply_error(h, c, rid, PLX_E_STORAGE_UNAVAILABLE, NULL, NULL);
+}
+
 void hub_on_cmd(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
     uint64_t rid = 0;
     hub_get_uint(m->json, "id", &rid);
-    if (!h->store) {
+    if (!h->store && !HUB_BACKEND(h)) {
         hub_reply_error(h, c, rid, PLX_E_STORAGE_UNAVAILABLE, NULL, NULL);
         return;
     }
@@ -145,10 +155,14 @@ void hub_on_cmd(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
     int flags = plx_store_check(argv, argc, &err);
     if (flags < 0) {
         reply_store_error(h, c, rid, flags, err);
-    } else if (!hub_adapter_route(h, c, rid, flags, m, argv, argc, now)) {
+    } else if (hub_adapter_route(h, c, rid, flags, m, argv, argc, now)) {
+        /* forwarded to the key's owner, or refused */
+    } else if (h->store) {
         plx_reply *r = exec_as(h, c, argv, argc, now);
-        answer(h, c, rid, r);
+        hub_store_answer(h, c, rid, r);
         plx_reply_free(r);
+    } else {
+        backend_cmd(h, c, rid, argv, argc);
     }
     plx_reply_free(err);
     free(argv);
@@ -187,26 +201,62 @@ static int pipe_refusal(const pipe_cmd *p, int atomic, const char **msg) {
     return PLX_E_COMMAND_ERROR;
 }
 
-/* Runs one command locally: {"result": v} or {"error": e}, attachments into att. */
-static cJSON *pipe_run(plx_hub *h, hub_conn *c, const pipe_cmd *p, hub_att *att, uint64_t now) {
-    plx_reply *r = exec_as(h, c, p->argv, p->argc, now);
-    if (!r) return NULL;
+cJSON *hub_store_entry(const plx_reply *r, hub_att *att) {
     cJSON *o;
     if (r->type == PLX_REPLY_ERROR) {
         o = cJSON_CreateObject();
         if (o) cJSON_AddItemToObject(o, "error", error_json(r));
-    } else {
-        int err;
-        cJSON *v = hub_reply_json(r, att, &err);
-        if (!v)
-            o = hub_entry_error(err == PLX_E_LIMIT_REACHED ? err : PLX_E_INTERNAL, NULL);
-        else if ((o = cJSON_CreateObject()))
-            cJSON_AddItemToObject(o, "result", v);
-        else
-            cJSON_Delete(v);
+        return o;
     }
+    int err;
+    cJSON *v = hub_reply_json(r, att, &err);
+    if (!v) return hub_entry_error(err == PLX_E_LIMIT_REACHED ? err : PLX_E_INTERNAL, NULL);
+    if ((o = cJSON_CreateObject()))
+        cJSON_AddItemToObject(o, "result", v);
+    else
+        cJSON_Delete(v);
+    return o;
+}
+
+/* Runs one command locally: {"result": v} or {"error": e}, attachments into att. */
+static cJSON *pipe_run(plx_hub *h, hub_conn *c, const pipe_cmd *p, hub_att *att, uint64_t now) {
+    plx_reply *r = exec_as(h, c, p->argv, p->argc, now);
+    if (!r) return NULL;
+    cJSON *o = hub_store_entry(r, att);
     plx_reply_free(r);
     return o;
+}
+
+/* Hands the pipeline's runnable commands (neither refused nor forwarded) to the backend as
+ * one batch. 0 when submitted or when there is none. When the backend cannot take it: a
+ * pipeline that is nothing but that batch is answered STORAGE_UNAVAILABLE as a whole (and a
+ * freed: returns 1), else each of those commands gets a STORAGE_UNAVAILABLE entry (STO-20). */
+static int pipe_submit(plx_hub *h, hub_conn *c, hub_agg *a, const pipe_cmd *p, size_t n,
+                       int atomic) {
+    const plx_bytes **av = malloc(n * sizeof(*av));
+    size_t *ac = malloc(n * sizeof(*ac)), *slots = malloc(n * sizeof(*slots)), nb = 0;
+    int rc = av && ac && slots ? 0 : PLX_E_NOMEM;
+    for (size_t i = 0; !rc && i < n; i++) {
+        const char *msg;
+        if (pipe_refusal(&p[i], atomic, &msg) || p[i].cls == HUB_ADP_FORWARD) continue;
+        av[nb] = p[i].argv;
+        ac[nb] = p[i].argc;
+        slots[nb++] = i;
+    }
+    if (!rc && nb) rc = hub_backend_submit(h, c, a->rid, a, slots, av, ac, nb, atomic);
+    int code = rc == PLX_E_NOMEM ? PLX_E_INTERNAL : PLX_E_STORAGE_UNAVAILABLE;
+    if (rc && (nb == n || !slots)) {
+        uint64_t rid = a->rid;
+        hub_map_delu(&c->pending, rid);
+        hub_agg_free(a);
+        hub_reply_error(h, c, rid, code, code == PLX_E_INTERNAL ? "out of memory" : NULL, NULL);
+    }
+    for (size_t j = 0; rc && slots && nb < n && j < nb; j++)
+        hub_agg_fill(a, slots[j], hub_entry_error(code, NULL));
+    free(av);
+    free(ac);
+    free(slots);
+    return rc && (nb == n || !slots);
 }
 
 /* Forwards command i to its key's owner as a part of a (PIPE-3). */
@@ -246,7 +296,7 @@ static int atomic_abort(plx_hub *h, hub_conn *c, uint64_t rid, const pipe_cmd *p
 void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
     uint64_t rid = 0;
     hub_get_uint(m->json, "id", &rid);
-    if (!h->store) {
+    if (!h->store && !HUB_BACKEND(h)) {
         hub_reply_error(h, c, rid, PLX_E_STORAGE_UNAVAILABLE, NULL, NULL);
         return;
     }
@@ -287,6 +337,10 @@ void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         return;
     }
     a->remaining = 1; /* held while the commands run */
+    if (!h->store && pipe_submit(h, c, a, p, (size_t)n, atomic)) {
+        pipe_free(p, (size_t)n);
+        return;
+    }
     for (i = 0; i < (size_t)n; i++) {
         const char *msg;
         int code = pipe_refusal(&p[i], 0, &msg);
@@ -294,8 +348,9 @@ void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
             hub_agg_fill(a, i, hub_entry_error(code, msg));
         else if (p[i].cls == HUB_ADP_FORWARD)
             pipe_forward(h, c, a, i, &p[i], m, now);
-        else
+        else if (h->store)
             hub_agg_fill(a, i, pipe_run(h, c, &p[i], &a->slots[i].att, now));
+        /* else: in the backend's batch, filled by plx_hub_store_done */
     }
     pipe_free(p, (size_t)n);
     /* PIPE-6: a pipeline waiting for owners keeps its changes until its reply. */

@@ -69,15 +69,23 @@ static void mock_close(void *ud, plx_conn_id c, int code, const char *reason) {
     snprintf(k->reason, sizeof(k->reason), "%s", reason ? reason : "");
 }
 
-th *th_new(const plx_hub_config *cfg) {
+th *th_new_backend(const plx_hub_config *cfg, const plx_hub_backend *be) {
     th *t = calloc(1, sizeof(*t));
     assert_non_null(t);
     plx_hub_io io = {mock_send, mock_close, t};
     plx_hub_config def = {.gzip = 1};
     t->now = 1000;
-    t->hub = plx_hub_new_own_store(cfg ? cfg : &def, &io, NULL);
+    if (!cfg) cfg = &def;
+    if (be && !be->submit)
+        t->hub = plx_hub_new(cfg, &io, NULL);
+    else
+        t->hub = be ? plx_hub_new_backend(cfg, &io, be) : plx_hub_new_own_store(cfg, &io, NULL);
     assert_non_null(t->hub);
     return t;
+}
+
+th *th_new(const plx_hub_config *cfg) {
+    return th_new_backend(cfg, NULL);
 }
 
 void th_sent_free(th_sent *s) {

@@ -46,6 +46,9 @@ typedef struct th {
 
 /* A harness over a hub with cfg (NULL: defaults) and a store of its own. */
 th *th_new(const plx_hub_config *cfg);
+/* The same over a hub whose storage is the backend be (NULL: a store of its own; be->submit
+ * NULL: no storage at all, as --storage none). */
+th *th_new_backend(const plx_hub_config *cfg, const plx_hub_backend *be);
 void th_free(th *t);
 /* Opens a connection at the current time. */
 plx_conn_id th_open(th *t);

@@ -25,7 +25,10 @@ static void welcome_defaults(void **state) {
     assert_int_equal(th_num(w->json, "call_timeout_ms"), 30000);
     assert_int_equal(th_num(w->json, "history"), 0);
     assert_non_null(strstr(th_str(w->json, "server"), "plexus-server/"));
-    assert_null(cJSON_GetObjectItem(w->json, "features")); /* VER-6: v1 defines none */
+    /* VER-6: the in-memory store announces change-by, and nothing else. */
+    char *features = cJSON_PrintUnformatted(cJSON_GetObjectItem(w->json, "features"));
+    assert_string_equal(features, "[\"change-by\"]");
+    cJSON_free(features);
     th_sent_free(w);
     assert_int_equal(plx_hub_count(t->hub), 1);
     th_free(t);

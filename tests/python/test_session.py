@@ -18,7 +18,7 @@ def test_hello_welcome_ping_bye(url):
             assert k in w
         assert (w["max_frame"], w["max_message"], w["gzip"], w["gzip_threshold"]) == \
             (1048576, 67108864, True, 1024)
-        assert not w.get("features")  # VER-6: version 1 defines no feature strings
+        assert w.get("features") == ["change-by"]  # VER-6: the in-memory store's one feature
         assert (await c.ping(7)) == {"t": "pong", "n": 7}
         assert (await c.ping()) == {"t": "pong"}
         await c.bye("done")
