@@ -175,9 +175,8 @@ void *plx_rstore_cmd_main(void *arg) {
     unsigned backoff = PLX_RSTORE_BACKOFF_MIN_MS;
     while (!atomic_load(&r->stopping)) {
         char why[200] = "";
-        redisContext *c = plx_rstore_connect(r, 1, why, sizeof(why));
+        redisContext *c = plx_rstore_connect(r, &r->cmd_fd, 1, why, sizeof(why));
         if (c) {
-            plx_rstore_set_fd(r, &r->cmd_fd, c->fd);
             plx_rstore_set_up(r, 1);
             backoff = PLX_RSTORE_BACKOFF_MIN_MS;
             while (run_round(r, c, why, sizeof(why)) == 0)

@@ -32,7 +32,8 @@ static struct timeval ms_tv(uint32_t ms) {
     return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (long)(ms % 1000) * 1000};
 }
 
-redisContext *plx_rstore_connect(plx_rstore *r, int db_select, char *why, size_t whylen) {
+redisContext *plx_rstore_connect(plx_rstore *r, int *slot, int db_select, char *why,
+                                 size_t whylen) {
     redisContext *c = redisConnectWithTimeout(r->host, r->port, ms_tv(r->timeout_ms));
     if (!c) {
         snprintf(why, whylen, "no memory");
@@ -43,6 +44,7 @@ redisContext *plx_rstore_connect(plx_rstore *r, int db_select, char *why, size_t
         redisFree(c);
         return NULL;
     }
+    plx_rstore_set_fd(r, slot, c->fd);
     if (db_select) {
         redisReply *rr = redisCommand(c, "SELECT %d", r->db);
         int ok = rr && rr->type == REDIS_REPLY_STATUS;
@@ -51,6 +53,7 @@ redisContext *plx_rstore_connect(plx_rstore *r, int db_select, char *why, size_t
                      rr && rr->type == REDIS_REPLY_ERROR ? rr->str : c->errstr);
         if (rr) freeReplyObject(rr);
         if (!ok) {
+            plx_rstore_set_fd(r, slot, -1);
             redisFree(c);
             return NULL;
         }

@@ -143,9 +143,10 @@ void plx_rstore_fail(plx_rstore *r, plx_rjob *j, const char *why);
 
 /* ---------------------------------------------------------------- conn.c */
 
-/* Connects to r's Redis within timeout_ms and sets the read/write timeouts; when db_select,
- * selects r->db. The context, or NULL with the reason in why. */
-redisContext *plx_rstore_connect(plx_rstore *r, int db_select, char *why, size_t whylen);
+/* Connects to r's Redis within timeout_ms, sets the read/write timeouts and publishes the
+ * socket in *slot (plx_rstore_set_fd); when db_select, selects r->db. The context, or NULL
+ * with the reason in why (*slot cleared). */
+redisContext *plx_rstore_connect(plx_rstore *r, int *slot, int db_select, char *why, size_t whylen);
 /* Publishes fd as the live socket of *slot (so plx_rstore_free can shut it down), or clears
  * it (fd -1) before the context is freed. */
 void plx_rstore_set_fd(plx_rstore *r, int *slot, int fd);

@@ -151,9 +151,8 @@ void *plx_rstore_sub_main(void *arg) {
     unsigned backoff = PLX_RSTORE_BACKOFF_MIN_MS;
     while (!atomic_load(&r->stopping)) {
         char why[200] = "";
-        redisContext *c = plx_rstore_connect(r, 0, why, sizeof(why));
+        redisContext *c = plx_rstore_connect(r, &r->sub_fd, 0, why, sizeof(why));
         if (c) {
-            plx_rstore_set_fd(r, &r->sub_fd, c->fd);
             int want = -1;
             if (!r->keyspace || ensure_notifications(c, why, sizeof(why)) == 0)
                 want = subscribe(r, c);

@@ -46,6 +46,17 @@ static inline int rs_next(plx_rstore *r, plx_rstore_event *ev, int timeout_ms) {
     return 0;
 }
 
+/* The next event other than STATE within timeout_ms, dropping STATE events; 1 or 0. */
+static inline int rs_next_data(plx_rstore *r, plx_rstore_event *ev, int timeout_ms) {
+    uint64_t until = plx_rstore_now_test_ms() + (uint64_t)timeout_ms;
+    while (rs_next(r, ev, (int)(until - plx_rstore_now_test_ms()))) {
+        if (ev->kind != PLX_REV_STATE) return 1;
+        plx_rstore_event_clear(ev);
+        if (plx_rstore_now_test_ms() >= until) break;
+    }
+    return 0;
+}
+
 /* The next event of kind within timeout_ms, dropping others; 1 or 0. */
 static inline int rs_next_kind(plx_rstore *r, plx_rstore_event_kind kind, plx_rstore_event *ev,
                                int timeout_ms) {
