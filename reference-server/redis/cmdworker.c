@@ -80,15 +80,6 @@ typedef struct flight {
     plx_rq_node *head, *tail;
 } flight;
 
-static void flight_add(flight *f, plx_rq_node *n) {
-    n->next = NULL;
-    if (f->tail)
-        f->tail->next = n;
-    else
-        f->head = n;
-    f->tail = n;
-}
-
 /* Fails every job of the list starting at n. */
 static void fail_list(plx_rstore *r, plx_rq_node *n, const char *why) {
     while (n) {
@@ -120,7 +111,7 @@ static int run_round(plx_rstore *r, redisContext *c, char *why, size_t whylen) {
     while (n) {
         plx_rq_node *next = n->next;
         if (!broken && append_job(c, (plx_rjob *)n) != 0) broken = 1;
-        flight_add(&f, n);
+        plx_rq_link(&f.head, &f.tail, n);
         n = next;
     }
     if (broken) snprintf(why, whylen, "no memory for the pipeline");
@@ -188,7 +179,7 @@ void *plx_rstore_cmd_main(void *arg) {
         fail_list(r, plx_rq_take_all(&r->jobs, 0), why);
         plx_rstore_set_up(r, 0);
         refuse_for(r, backoff, why);
-        backoff = backoff * 2 > PLX_RSTORE_BACKOFF_MAX_MS ? PLX_RSTORE_BACKOFF_MAX_MS : backoff * 2;
+        backoff = plx_rstore_backoff(backoff);
     }
     return NULL;
 }

@@ -69,15 +69,12 @@ void plx_rstore_set_fd(plx_rstore *r, int *slot, int fd) {
     pthread_mutex_unlock(&r->fd_mu);
 }
 
+unsigned plx_rstore_backoff(unsigned ms) {
+    return ms * 2 > PLX_RSTORE_BACKOFF_MAX_MS ? PLX_RSTORE_BACKOFF_MAX_MS : ms * 2;
+}
+
 int plx_rstore_sleep(plx_rstore *r, unsigned ms) {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = plx_rq_deadline((int)ms);
     pthread_mutex_lock(&r->fd_mu);
     while (!atomic_load(&r->stopping))
         if (pthread_cond_timedwait(&r->stop_cv, &r->fd_mu, &until) == ETIMEDOUT) break;

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -51,6 +52,10 @@ plx_rq_node *plx_rq_pop(plx_rq *q);
 void plx_rq_close(plx_rq *q);
 /* Nodes queued now. */
 size_t plx_rq_len(plx_rq *q);
+/* Appends n to the unlocked list head..tail (a thread's own list). */
+void plx_rq_link(plx_rq_node **head, plx_rq_node **tail, plx_rq_node *n);
+/* The absolute CLOCK_MONOTONIC time wait_ms from now, for pthread_cond_timedwait. */
+struct timespec plx_rq_deadline(int wait_ms);
 
 /* ---------------------------------------------------------------- jobs (job.c) */
 
@@ -150,6 +155,8 @@ redisContext *plx_rstore_connect(plx_rstore *r, int *slot, int db_select, char *
 /* Publishes fd as the live socket of *slot (so plx_rstore_free can shut it down), or clears
  * it (fd -1) before the context is freed. */
 void plx_rstore_set_fd(plx_rstore *r, int *slot, int fd);
+/* The reconnect delay after ms: doubled, at most PLX_RSTORE_BACKOFF_MAX_MS. */
+unsigned plx_rstore_backoff(unsigned ms);
 /* Sleeps ms, returning early (1) when the object is stopping; 0 after the full sleep. */
 int plx_rstore_sleep(plx_rstore *r, unsigned ms);
 /* Blocks SIGPIPE in the calling worker thread: a write to a socket Redis closed then fails

@@ -37,8 +37,7 @@ void plx_rq_destroy(plx_rq *q, void (*free_node)(plx_rq_node *)) {
     pthread_cond_destroy(&q->cv);
 }
 
-/* The absolute monotonic time wait_ms from now. */
-static struct timespec deadline(int wait_ms) {
+struct timespec plx_rq_deadline(int wait_ms) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     ts.tv_sec += wait_ms / 1000;
@@ -50,13 +49,17 @@ static struct timespec deadline(int wait_ms) {
     return ts;
 }
 
-static void append(plx_rq *q, plx_rq_node *n) {
+void plx_rq_link(plx_rq_node **head, plx_rq_node **tail, plx_rq_node *n) {
     n->next = NULL;
-    if (q->tail)
-        q->tail->next = n;
+    if (*tail)
+        (*tail)->next = n;
     else
-        q->head = n;
-    q->tail = n;
+        *head = n;
+    *tail = n;
+}
+
+static void append(plx_rq *q, plx_rq_node *n) {
+    plx_rq_link(&q->head, &q->tail, n);
     q->len++;
     pthread_cond_broadcast(&q->cv);
 }
@@ -66,7 +69,7 @@ int plx_rq_push(plx_rq *q, plx_rq_node *n) {
 }
 
 int plx_rq_push_wait(plx_rq *q, plx_rq_node *n, int wait_ms) {
-    struct timespec until = deadline(wait_ms);
+    struct timespec until = plx_rq_deadline(wait_ms);
     int rc = -1;
     pthread_mutex_lock(&q->mu);
     while (q->cap && q->len >= q->cap && !q->closed && wait_ms > 0)
@@ -80,7 +83,7 @@ int plx_rq_push_wait(plx_rq *q, plx_rq_node *n, int wait_ms) {
 }
 
 plx_rq_node *plx_rq_take_all(plx_rq *q, int wait_ms) {
-    struct timespec until = deadline(wait_ms);
+    struct timespec until = plx_rq_deadline(wait_ms);
     pthread_mutex_lock(&q->mu);
     while (!q->head && !q->closed && wait_ms > 0)
         if (pthread_cond_timedwait(&q->cv, &q->mu, &until) == ETIMEDOUT) break;

@@ -165,7 +165,7 @@ void *plx_rstore_sub_main(void *arg) {
             redisFree(c);
         }
         if (plx_rstore_sleep(r, backoff)) break;
-        backoff = backoff * 2 > PLX_RSTORE_BACKOFF_MAX_MS ? PLX_RSTORE_BACKOFF_MAX_MS : backoff * 2;
+        backoff = plx_rstore_backoff(backoff);
     }
     return NULL;
 }

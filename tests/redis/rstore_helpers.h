@@ -15,6 +15,26 @@
 
 #define WAIT_MS 5000 /* every wait of these tests gives up after this */
 
+/* CMocka group setup/teardown: a redis-server for the whole file, in *state. */
+static inline int rs_redis_setup(void **state) {
+    plx_redis_fixture *f = calloc(1, sizeof(*f));
+    if (!f || plx_redis_start(f) != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static inline int rs_redis_teardown(void **state) {
+    plx_redis_stop(*state);
+    free(*state);
+    return 0;
+}
+
+/* The port of the group's redis-server. */
+#define REDIS_PORT(state) (((plx_redis_fixture *)*(state))->port)
+
 static inline plx_rstore *rs_open(int port, int db, int keyspace, const char *const *channels,
                                   size_t nchannels, uint32_t max_queue, uint32_t timeout_ms) {
     char url[64], err[128];

@@ -15,19 +15,6 @@
 
 #include "rstore_helpers.h"
 
-static plx_redis_fixture redis;
-
-static int setup(void **state) {
-    (void)state;
-    return plx_redis_start(&redis);
-}
-
-static int teardown(void **state) {
-    (void)state;
-    plx_redis_stop(&redis);
-    return 0;
-}
-
 /* The next CHANGE event; asserts that one comes and that it is for key with op. */
 static void expect_change(plx_rstore *r, const char *key, size_t klen, const char *op) {
     plx_rstore_event ev;
@@ -46,8 +33,7 @@ static void run(plx_rstore *r, ...) {
 }
 
 static void test_change_ops(void **state) {
-    (void)state;
-    plx_rstore *r = rs_open(redis.port, 3, 1, NULL, 0, 0, 2000);
+    plx_rstore *r = rs_open(REDIS_PORT(state), 3, 1, NULL, 0, 0, 2000);
     assert_non_null(r);
     assert_true(rs_wait_ready(r, 1, WAIT_MS));
     run(r, "SET", "k", "v", NULL);
@@ -71,7 +57,7 @@ static void test_change_ops(void **state) {
     expect_change(r, "e", 1, "expired"); /* Redis's active expiry: within WAIT_MS */
 
     /* a binary key, changed by another client of the same Redis and DB */
-    redisContext *c = redisConnect("127.0.0.1", redis.port);
+    redisContext *c = redisConnect("127.0.0.1", REDIS_PORT(state));
     assert_non_null(c);
     assert_int_equal(c->err, 0);
     redisReply *rr = redisCommand(c, "SELECT 3");
@@ -92,13 +78,12 @@ static void test_change_ops(void **state) {
 }
 
 static void test_flags_kept(void **state) {
-    (void)state;
-    redisContext *c = redisConnect("127.0.0.1", redis.port);
+    redisContext *c = redisConnect("127.0.0.1", REDIS_PORT(state));
     assert_non_null(c);
     redisReply *rr = redisCommand(c, "CONFIG SET notify-keyspace-events Em");
     assert_int_equal(rr->type, REDIS_REPLY_STATUS);
     freeReplyObject(rr);
-    plx_rstore *r = rs_open(redis.port, 0, 1, NULL, 0, 0, 2000);
+    plx_rstore *r = rs_open(REDIS_PORT(state), 0, 1, NULL, 0, 0, 2000);
     assert_true(rs_wait_ready(r, 1, WAIT_MS));
     rr = redisCommand(c, "CONFIG GET notify-keyspace-events");
     assert_int_equal(rr->type, REDIS_REPLY_ARRAY);
@@ -115,12 +100,11 @@ static void test_flags_kept(void **state) {
 /* A change another client makes while a batch of ours is in flight waits for that batch's
  * DONE, even though Redis announced it long before. */
 static void test_change_after_reply(void **state) {
-    (void)state;
-    plx_rstore *r = rs_open(redis.port, 0, 1, NULL, 0, 0, 3000);
+    plx_rstore *r = rs_open(REDIS_PORT(state), 0, 1, NULL, 0, 0, 3000);
     assert_true(rs_wait_ready(r, 1, WAIT_MS));
     assert_int_equal(rs_submit(r, 42, "BLPOP", "nothing", "1", NULL), 0); /* busy for 1 s */
     plx_redis_sleep_ms(100);
-    redisContext *c = redisConnect("127.0.0.1", redis.port);
+    redisContext *c = redisConnect("127.0.0.1", REDIS_PORT(state));
     redisReply *rr = redisCommand(c, "SET outside 1");
     freeReplyObject(rr);
     uint64_t t0 = plx_rstore_now_test_ms();
@@ -155,10 +139,9 @@ static void test_change_after_reply(void **state) {
 }
 
 static void test_pubsub_binary(void **state) {
-    (void)state;
     const char *chans[] = {"plexus.bus.a", "plexus.bus.b"};
-    plx_rstore *rx = rs_open(redis.port, 0, 0, chans, 2, 0, 2000);
-    plx_rstore *tx = rs_open(redis.port, 0, 0, NULL, 0, 0, 2000);
+    plx_rstore *rx = rs_open(REDIS_PORT(state), 0, 0, chans, 2, 0, 2000);
+    plx_rstore *tx = rs_open(REDIS_PORT(state), 0, 0, NULL, 0, 0, 2000);
     assert_true(rs_wait_ready(rx, 1, WAIT_MS));
     assert_true(rs_wait_ready(tx, 0, WAIT_MS));
     uint8_t data[300];
@@ -198,5 +181,5 @@ int main(void) {
         cmocka_unit_test(test_change_after_reply),
         cmocka_unit_test(test_pubsub_binary),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, rs_redis_setup, rs_redis_teardown);
 }

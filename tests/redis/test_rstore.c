@@ -14,21 +14,8 @@
 
 #include "rstore_helpers.h"
 
-static plx_redis_fixture redis;
-
-static int setup(void **state) {
-    (void)state;
-    return plx_redis_start(&redis);
-}
-
-static int teardown(void **state) {
-    (void)state;
-    plx_redis_stop(&redis);
-    return 0;
-}
-
-static plx_rstore *open_db(int db) {
-    plx_rstore *r = rs_open(redis.port, db, 0, NULL, 0, 0, 2000);
+static plx_rstore *open_db(void **state, int db) {
+    plx_rstore *r = rs_open(REDIS_PORT(state), db, 0, NULL, 0, 0, 2000);
     assert_non_null(r);
     assert_true(rs_wait_ready(r, 0, WAIT_MS));
     plx_reply *ok = rs_cmd(r, "FLUSHDB", NULL);
@@ -38,8 +25,7 @@ static plx_rstore *open_db(int db) {
 }
 
 static void test_round_trips(void **state) {
-    (void)state;
-    plx_rstore *r = open_db(0);
+    plx_rstore *r = open_db(state, 0);
     plx_reply *x = rs_cmd(r, "SET", "k", "v", NULL);
     assert_int_equal(x->type, PLX_REPLY_STATUS);
     assert_string_equal(x->str, "OK");
@@ -77,8 +63,7 @@ static void test_round_trips(void **state) {
 }
 
 static void test_binary_1mib(void **state) {
-    (void)state;
-    plx_rstore *r = open_db(0);
+    plx_rstore *r = open_db(state, 0);
     size_t n = (size_t)1 << 20;
     uint8_t *blob = malloc(n);
     for (size_t i = 0; i < n; i++)
@@ -118,8 +103,7 @@ static void expect_error(plx_rstore *r, int code, const char *text, ...) {
 }
 
 static void test_error_codes(void **state) {
-    (void)state;
-    plx_rstore *r = open_db(0);
+    plx_rstore *r = open_db(state, 0);
     plx_reply_free(rs_cmd(r, "SET", "s", "x", NULL));
     expect_error(r, PLX_E_WRONGTYPE, "WRONGTYPE Operation against a key", "LPUSH", "s", "a", NULL);
     expect_error(r, PLX_E_WRONG_ARITY, "ERR wrong number of arguments for 'get' command", "GET",
@@ -132,8 +116,7 @@ static void test_error_codes(void **state) {
 }
 
 static void test_pipeline_10000_in_order(void **state) {
-    (void)state;
-    plx_rstore *r = open_db(0);
+    plx_rstore *r = open_db(state, 0);
     enum { N = 10000 };
     static plx_bytes args[N][2];
     static const plx_bytes *cmds[N];
@@ -168,8 +151,7 @@ static void test_pipeline_10000_in_order(void **state) {
 }
 
 static void test_atomic_batches(void **state) {
-    (void)state;
-    plx_rstore *r = open_db(0);
+    plx_rstore *r = open_db(state, 0);
     plx_bytes a[3] = {
         {(const uint8_t *)"SET", 3}, {(const uint8_t *)"x", 1}, {(const uint8_t *)"1", 1}};
     plx_bytes b[2] = {{(const uint8_t *)"LPUSH", 5},
@@ -218,9 +200,8 @@ static void test_atomic_batches(void **state) {
 }
 
 static void test_flushall_is_flushdb(void **state) {
-    (void)state;
-    plx_rstore *r1 = open_db(1);
-    plx_rstore *r2 = open_db(2);
+    plx_rstore *r1 = open_db(state, 1);
+    plx_rstore *r2 = open_db(state, 2);
     plx_reply_free(rs_cmd(r1, "SET", "a", "1", NULL));
     plx_reply_free(rs_cmd(r2, "SET", "b", "2", NULL));
     plx_reply *x = rs_cmd(r1, "flushall", NULL);
@@ -237,8 +218,7 @@ static void test_flushall_is_flushdb(void **state) {
 }
 
 static void test_queue_bound(void **state) {
-    (void)state;
-    plx_rstore *r = rs_open(redis.port, 0, 0, NULL, 0, 4, 2000);
+    plx_rstore *r = rs_open(REDIS_PORT(state), 0, 0, NULL, 0, 4, 2000);
     assert_non_null(r);
     assert_true(rs_wait_ready(r, 0, WAIT_MS));
     for (uint64_t i = 0; i < 4; i++)
@@ -263,8 +243,7 @@ static void test_queue_bound(void **state) {
 }
 
 static void test_bad_submits(void **state) {
-    (void)state;
-    plx_rstore *r = rs_open(redis.port, 0, 0, NULL, 0, 0, 2000);
+    plx_rstore *r = rs_open(REDIS_PORT(state), 0, 0, NULL, 0, 0, 2000);
     assert_non_null(r);
     plx_bytes a[1] = {{(const uint8_t *)"PING", 4}};
     const plx_bytes *cmds[1] = {a};
@@ -289,5 +268,5 @@ int main(void) {
         cmocka_unit_test(test_atomic_batches), cmocka_unit_test(test_flushall_is_flushdb),
         cmocka_unit_test(test_queue_bound),    cmocka_unit_test(test_bad_submits),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, rs_redis_setup, rs_redis_teardown);
 }
