@@ -44,7 +44,7 @@ static void test_down_at_start_then_up(void **state) {
     uint64_t t0 = plx_rstore_now_test_ms();
     assert_int_equal(rs_submit(r, 1, "PING", NULL), 0);
     expect_unavailable(r, 1, 1000);
-    assert_true(plx_rstore_now_test_ms() - t0 < 600); /* within timeout_ms */
+    assert_true(plx_rstore_now_test_ms() - t0 < 1000); /* timeout_ms (500) plus scheduling slack */
     assert_int_equal(plx_rstore_publish(r, "ch", (const uint8_t *)"x", 1), 0); /* dropped */
 
     plx_redis_fixture redis;
@@ -156,15 +156,15 @@ static void test_hung_redis(void **state) {
     t0 = plx_rstore_now_test_ms();
     plx_rstore_free(r);
     dt = plx_rstore_now_test_ms() - t0;
-    assert_true(dt < 500); /* the sockets are shut down: no wait for the timeout */
+    assert_true(dt < 700); /* below timeout_ms (800): the sockets are shut down */
 
     /* a backend opened while Redis is hung is freed promptly as well */
     r = rs_open(redis.port, 0, 1, chans, 1, 0, 3000);
     plx_redis_sleep_ms(200);
     t0 = plx_rstore_now_test_ms();
     plx_rstore_free(r);
-    assert_true(plx_rstore_now_test_ms() - t0 < 500);
-    plx_redis_stop(&redis); /* SIGCONT, then SIGTERM */
+    assert_true(plx_rstore_now_test_ms() - t0 < 1500); /* timeout_ms is 3000 */
+    plx_redis_stop(&redis);                            /* SIGCONT, then SIGTERM */
 }
 
 int main(void) {
