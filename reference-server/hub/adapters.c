@@ -36,27 +36,44 @@ static int key_request(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t *rid,
     return 1;
 }
 
+int hub_adapt_add(plx_hub *h, hub_conn *c, plx_bytes key) {
+    if (hub_adapter_owner(h, key) == c) return 1;
+    if (c->adapted.n >= h->cfg.max_adapters) return PLX_E_LIMIT_REACHED;
+    if (hub_strs_add(&c->adapted, key.data, key.len) != 0) return PLX_E_NOMEM;
+    plx_bytes own = c->adapted.v[c->adapted.n - 1]; /* key may be borrowed from a message */
+    if (hub_map_put(&h->adapters, own.data, own.len, c) != 0) {
+        hub_strs_remove(&c->adapted, c->adapted.n - 1);
+        return PLX_E_NOMEM;
+    }
+    return 0;
+}
+
+int hub_adapt_remove(plx_hub *h, hub_conn *c, plx_bytes k) {
+    if (hub_adapter_owner(h, k) != c) return 0;
+    long i = hub_strs_find(&c->adapted, k.data, k.len);
+    hub_map_del(&h->adapters, k.data, k.len);
+    if (i >= 0) {
+        plx_bytes key = c->adapted.v[i];        /* k may point into m; either is fine until here */
+        hub_watch_notify(h, key, "gone", NULL); /* WAT-4: gone carries no by */
+        hub_strs_remove(&c->adapted, (size_t)i);
+    }
+    return 1;
+}
+
 void hub_on_adapt(plx_hub *h, hub_conn *c, const plx_msg *m) {
     uint64_t rid;
     plx_bytes k;
     hub_conn *owner;
     if (!key_request(h, c, m, &rid, &k, &owner)) return;
-    if (!owner) {
-        if (c->adapted.n >= h->cfg.max_adapters) {
-            hub_reply_error(h, c, rid, PLX_E_LIMIT_REACHED, "too many adapted keys", NULL);
-            return;
-        }
-        if (hub_strs_add(&c->adapted, k.data, k.len) != 0) {
-            hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
-            return;
-        }
-        if (hub_map_put(&h->adapters, k.data, k.len, c) != 0) {
-            hub_strs_remove(&c->adapted, c->adapted.n - 1);
-            hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
-            return;
-        }
+    int rc = hub_adapt_add(h, c, k);
+    if (rc < 0) {
+        hub_reply_error(h, c, rid, rc == PLX_E_LIMIT_REACHED ? rc : PLX_E_INTERNAL,
+                        rc == PLX_E_LIMIT_REACHED ? "too many adapted keys" : "out of memory",
+                        NULL);
+        return;
     }
     hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
+    if (rc == 0) hub_observe(h, c, PLX_HUB_ADAPT, k);
 }
 
 void hub_on_unadapt(plx_hub *h, hub_conn *c, const plx_msg *m) {
@@ -66,13 +83,8 @@ void hub_on_unadapt(plx_hub *h, hub_conn *c, const plx_msg *m) {
     if (!key_request(h, c, m, &rid, &k, &owner)) return;
     hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
     if (!owner) return;
-    long i = hub_strs_find(&c->adapted, k.data, k.len);
-    hub_map_del(&h->adapters, k.data, k.len);
-    if (i >= 0) {
-        plx_bytes key = c->adapted.v[i];        /* k may point into m; either is fine until here */
-        hub_watch_notify(h, key, "gone", NULL); /* WAT-4: gone carries no by */
-        hub_strs_remove(&c->adapted, (size_t)i);
-    }
+    hub_observe(h, c, PLX_HUB_UNADAPT, k); /* before: k may point into the key removed */
+    hub_adapt_remove(h, c, k);
 }
 
 void hub_adapters_release(plx_hub *h, hub_conn *c) {

@@ -28,7 +28,7 @@ static cJSON *info(plx_hub *h, uint64_t now) {
 
 /* The names of READY clients, sorted; *n of them. malloc'd array of borrowed strings. */
 static const char **sorted_names(plx_hub *h, size_t *n) {
-    const char **v = malloc((h->nconns ? h->nconns : 1) * sizeof(*v));
+    const char **v = malloc((h->nconns + h->nproxies + 1) * sizeof(*v));
     *n = 0;
     if (!v) return NULL;
     for (hub_conn *c = h->head; c; c = c->next)

@@ -171,12 +171,22 @@ void hub_on_reply(plx_hub *h, hub_conn *c, const plx_msg *m) {
         hub_agg_part_done(h, k, m, 0);
         return;
     }
+    if (k->kind == HUB_RELAY) { /* the origin instance answers its caller */
+        uint64_t origin = k->origin, rid = k->rid;
+        hub_call_end(h, k);
+        if (h->peer.relayed) h->peer.relayed(h->peer.ud, origin, rid, c->id, m);
+        return;
+    }
     answer_caller(h, k, m);
 }
 
 void hub_call_fail(plx_hub *h, hub_call *k, int code) {
     if (k->kind == HUB_PART) {
         hub_agg_part_done(h, k, NULL, code);
+        return;
+    }
+    if (k->kind == HUB_RELAY) { /* the origin has its own deadline and sees the client go */
+        hub_call_end(h, k);
         return;
     }
     hub_conn *caller = k->caller ? hub_conn_get(h, k->caller) : NULL;

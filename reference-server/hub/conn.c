@@ -1,7 +1,8 @@
 /*
  * conn.c - the connection table: ids handed out once (a counter, never reused), marking a
  * connection for closing, and dropping it: everything it held is released (calls it served
- * fail with PEER_GONE at once, presence leave, watches, adapters) before io.close.
+ * fail with PEER_GONE at once, presence leave, watches, adapters) before io.close (or, for a
+ * proxy of another instance's client, before peer.dropped).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -13,11 +14,12 @@ hub_conn *hub_conn_get(const plx_hub *h, plx_conn_id id) {
     return hub_map_getu(&h->conns, id);
 }
 
-static hub_conn *conn_new(plx_hub *h, uint64_t now) {
+hub_conn *hub_conn_new(plx_hub *h, uint64_t now, int remote) {
     hub_conn *c = calloc(1, sizeof(*c));
     if (!c) return NULL;
     c->id = ++h->next_conn;
-    c->state = HUB_CONNECTED;
+    c->state = remote ? HUB_READY : HUB_CONNECTED;
+    c->remote = remote;
     c->opened_ms = now;
     c->limits.max_frame = h->cfg.max_frame;
     c->limits.max_message = h->cfg.max_message;
@@ -34,7 +36,10 @@ static hub_conn *conn_new(plx_hub *h, uint64_t now) {
     else
         h->head = c;
     h->tail = c;
-    h->nconns++;
+    if (remote)
+        h->nproxies++;
+    else
+        h->nconns++;
     return c;
 }
 
@@ -59,13 +64,13 @@ plx_conn_id plx_hub_open(plx_hub *h, uint64_t now_ms) {
         refuse(h, id, h->shutting_down ? PLX_E_SHUTTING_DOWN : PLX_E_SERVER_FULL);
         return id;
     }
-    hub_conn *c = conn_new(h, now_ms);
+    hub_conn *c = hub_conn_new(h, now_ms, 0);
     return c ? c->id : 0;
 }
 
 void hub_fail(plx_hub *h, hub_conn *c, int code, const char *message) {
     if (!c || c->state == HUB_CLOSING) return;
-    if (code != 0) hub_error_msg(h, c, code, message, -1);
+    if (code != 0 && !c->remote) hub_error_msg(h, c, code, message, -1);
     if (c->state == HUB_CLOSING) return; /* the send failed: SLOW_READER wins */
     c->state = HUB_CLOSING;
     c->close_code = code;
@@ -98,6 +103,7 @@ static void conn_drop(plx_hub *h, hub_conn *c) {
     hub_groups_release(h, c);
     if (c->name) {
         hub_presence(h, c, "leave", NULL);
+        hub_observe(h, c, PLX_HUB_GONE, (plx_bytes){0});
         hub_name_release(h, c);
     }
     hub_map_delu(&h->conns, c->id);
@@ -109,12 +115,17 @@ static void conn_drop(plx_hub *h, hub_conn *c) {
         c->next->prev = c->prev;
     else
         h->tail = c->prev;
-    h->nconns--;
-    if (!c->closed_by_io) {
-        char reason[64];
-        close_reason(c->close_code, reason, sizeof(reason));
-        int ws = c->close_code ? plx_error_close_code(c->close_code) : 1000;
-        h->io.close(h->io.ud, c->id, ws ? ws : 1008, reason);
+    if (c->remote) { /* a proxy has no socket: the cluster hears of the hub's own drops */
+        h->nproxies--;
+        if (!c->closed_by_io && h->peer.dropped) h->peer.dropped(h->peer.ud, c->id, c->close_code);
+    } else {
+        h->nconns--;
+        if (!c->closed_by_io) {
+            char reason[64];
+            close_reason(c->close_code, reason, sizeof(reason));
+            int ws = c->close_code ? plx_error_close_code(c->close_code) : 1000;
+            h->io.close(h->io.ud, c->id, ws ? ws : 1008, reason);
+        }
     }
     hub_conn_free(c);
 }

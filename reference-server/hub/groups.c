@@ -117,7 +117,9 @@ void hub_on_join(plx_hub *h, hub_conn *c, const cJSON *m) {
         return;
     }
     hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
-    if (rc == 0) hub_presence(h, c, "regroup", NULL);
+    if (rc != 0) return;
+    hub_presence(h, c, "regroup", NULL);
+    hub_observe_str(h, c, PLX_HUB_JOIN, g);
 }
 
 void hub_on_leave(plx_hub *h, hub_conn *c, const cJSON *m) {
@@ -126,5 +128,7 @@ void hub_on_leave(plx_hub *h, hub_conn *c, const cJSON *m) {
     if (!g) return;
     int was_in = hub_group_remove(h, c, g);
     hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
-    if (was_in) hub_presence(h, c, "regroup", NULL);
+    if (!was_in) return;
+    hub_presence(h, c, "regroup", NULL);
+    hub_observe_str(h, c, PLX_HUB_LEAVE, g);
 }

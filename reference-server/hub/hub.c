@@ -124,6 +124,7 @@ void plx_hub_free(plx_hub *h) {
     free((void *)h->cfg.override_key);
     free((void *)h->cfg.server_name);
     free((void *)h->backend.name);
+    free((void *)h->peer.auto_prefix);
     free(h);
 }
 
@@ -295,6 +296,6 @@ void plx_hub_shutdown(plx_hub *h, uint64_t now_ms) {
     (void)now_ms;
     h->shutting_down = 1;
     for (hub_conn *c = h->head; c; c = c->next)
-        hub_fail(h, c, PLX_E_SHUTTING_DOWN, NULL);
+        if (!c->remote) hub_fail(h, c, PLX_E_SHUTTING_DOWN, NULL);
     hub_reap(h);
 }

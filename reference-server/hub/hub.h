@@ -134,4 +134,108 @@ int plx_hub_limits(const plx_hub *h, plx_conn_id c, plx_conn_limits *out);
 /* Number of open connections. */
 size_t plx_hub_count(const plx_hub *h);
 
+/* ---------------------------------------------------------------- cluster hooks
+ *
+ * Several hubs (one per plexus-server instance) act as one through reference-server/cluster/.
+ * Each hub holds a *proxy* for every client of the other instances: a READY connection marked
+ * remote, with the remote client's name, groups, routes and adapted keys. Names, sends,
+ * calls, call_all and adapter reads then work over the whole view unchanged; what the hub
+ * sends to a proxy goes to peer.send instead of io.send. Without a peer nothing changes. */
+
+/* A client as the hub sees it. Every pointer is borrowed until the next hub call. */
+typedef struct plx_hub_client {
+    plx_conn_id id;
+    int remote; /* 1: a proxy */
+    const char *name;
+    const plx_bytes *groups;
+    size_t ngroups;
+    const plx_bytes *routes;
+    size_t nroutes;
+    const plx_bytes *adapted;
+    size_t nadapted;
+} plx_hub_client;
+
+/* What changed about a client (peer.changed for local clients, plx_hub_update for any). */
+typedef enum plx_hub_change {
+    PLX_HUB_READY = 1,  /* hello done (name and groups set) */
+    PLX_HUB_RENAME,     /* arg: the new name */
+    PLX_HUB_JOIN,       /* arg: the group */
+    PLX_HUB_LEAVE,      /* arg: the group */
+    PLX_HUB_REGISTER,   /* arg: the route */
+    PLX_HUB_UNREGISTER, /* arg: the route */
+    PLX_HUB_ADAPT,      /* arg: the key */
+    PLX_HUB_UNADAPT,    /* arg: the key */
+    PLX_HUB_GONE        /* the client left (its state is still readable in the call) */
+} plx_hub_change;
+
+/* The cluster's side. Callbacks run synchronously inside hub calls and must not call back
+ * into the hub (plx_hub_client_get and plx_hub_limits excepted). */
+typedef struct plx_hub_peer {
+    /* A message for proxy p (call, read, event; error messages too, which may be dropped).
+     * json and att borrowed for the call. 0 when it will go; negative when it cannot (the
+     * hub treats it like a message too large: a call fails with LIMIT_REACHED, an event is
+     * not counted); p stays open either way. */
+    int (*send)(void *ud, plx_conn_id p, const cJSON *json, const plx_bytes *att, size_t natt);
+    /* Local client c changed (READY, RENAME, JOIN, LEAVE, REGISTER, UNREGISTER, ADAPT,
+     * UNADAPT, GONE); arg borrowed. Only requests of the client itself are reported, not
+     * plx_hub_update calls. */
+    void (*changed)(void *ud, const plx_hub_client *c, plx_hub_change what, plx_bytes arg);
+    /* Local client server answered a call or read relayed by plx_hub_relay from origin with
+     * origin_id: reply is its reply message as received (its id is the local one). */
+    void (*relayed)(void *ud, uint64_t origin, uint64_t origin_id, plx_conn_id server,
+                    const plx_msg *reply);
+    /* The hub dropped proxy p by itself with code (PLX_E_REPLACED: a hello with the
+     * override key took its name). Not called for plx_hub_proxy_close. */
+    void (*dropped)(void *ud, plx_conn_id p, int code);
+    const char *auto_prefix; /* names assigned at hello are auto_prefix + N; NULL: "client-" */
+    void *ud;
+} plx_hub_peer;
+
+/* Installs the peer (copied; auto_prefix copied). 0, PLX_E_INVAL (send or changed missing),
+ * PLX_E_NOMEM. */
+int plx_hub_set_peer(plx_hub *h, const plx_hub_peer *peer);
+/* Opens a proxy named name, member of groups, and emits presence join to local subscribers.
+ * 0 with *out set; PLX_E_NAME_TAKEN with *out the holder's id; PLX_E_BAD_NAME (a bad name or
+ * group), PLX_E_LIMIT_REACHED (more than max_groups groups), PLX_E_NOMEM. */
+int plx_hub_proxy_open(plx_hub *h, const char *name, const plx_bytes *groups, size_t ngroups,
+                       plx_conn_id *out, uint64_t now_ms);
+/* Applies one change to connection c (a proxy or, for PLX_HUB_UNADAPT, a local client),
+ * with presence (rename, regroup) and watch (gone) effects like the client's own request;
+ * peer.changed is not called. A change that is already true is 0. Errors: PLX_E_INVAL (no
+ * such connection, or READY/GONE), PLX_E_NAME_TAKEN (*holder set), PLX_E_KEY_OWNED (*holder
+ * set), PLX_E_BAD_NAME, PLX_E_LIMIT_REACHED (per-connection bounds), PLX_E_NOMEM. holder may
+ * be NULL. */
+int plx_hub_update(plx_hub *h, plx_conn_id c, plx_hub_change what, plx_bytes arg,
+                   plx_conn_id *holder, uint64_t now_ms);
+/* Closes proxy p: releases its name, routes, groups and adapted keys, fails the calls it
+ * serves with PEER_GONE, emits presence leave. Unknown p: nothing. */
+void plx_hub_proxy_close(plx_hub *h, plx_conn_id p, uint64_t now_ms);
+/* A message from the remote client behind proxy p: only reply (to a call or read the hub sent
+ * to p) is handled. 0, or PLX_E_INVAL (unknown p, not a reply). */
+int plx_hub_proxy_message(plx_hub *h, plx_conn_id p, const plx_msg *m, uint64_t now_ms);
+/* The instance of proxy p could not deliver the call or read the hub sent p with id sid
+ * (its client left, or it was too large): that call fails with code (PEER_GONE,
+ * LIMIT_REACHED) at once. 0, or PLX_E_INVAL (unknown p or sid). */
+int plx_hub_proxy_fail(plx_hub *h, plx_conn_id p, uint64_t sid, int code, uint64_t now_ms);
+/* A call or read from another instance for local client c: forwarded to c with a local id
+ * (deadline: m's timeout_ms, else the default call timeout); c's reply goes to peer.relayed
+ * with origin and m's id. A relay that times out or whose client leaves ends silently (the
+ * origin instance has its own deadline and learns of the departure from the directory).
+ * 0, PLX_E_INVAL (unknown or not READY c, not a call/read, no id), PLX_E_TOO_LARGE, NOMEM. */
+int plx_hub_relay(plx_hub *h, plx_conn_id c, const plx_msg *m, uint64_t origin, uint64_t now_ms);
+/* Hands a message (an event from another instance) to local client c through io.send.
+ * 0, PLX_E_INVAL (unknown or not READY c), PLX_E_TOO_LARGE (skipped, LIM-5), or the send's
+ * error (c is then closed with SLOW_READER). */
+int plx_hub_push(plx_hub *h, plx_conn_id c, const plx_msg *m, uint64_t now_ms);
+/* Closes local client c with the fatal error code (e.g. PLX_E_REPLACED). Unknown c: nothing. */
+void plx_hub_kick(plx_hub *h, plx_conn_id c, int code, uint64_t now_ms);
+/* Describes READY connection c (local or proxy). 0, or PLX_E_INVAL. */
+int plx_hub_client_get(const plx_hub *h, plx_conn_id c, plx_hub_client *out);
+/* The holder of a client name, 0 if none. */
+plx_conn_id plx_hub_name_holder(const plx_hub *h, const char *name);
+/* Calls fn for every READY local client, oldest first. fn must not call into the hub. */
+void plx_hub_each_local(const plx_hub *h, void (*fn)(void *ud, const plx_hub_client *c), void *ud);
+/* Number of open proxies. */
+size_t plx_hub_proxies(const plx_hub *h);
+
 #endif

@@ -112,6 +112,7 @@ typedef struct hub_conn {
     hub_state state;
     int close_code;   /* CLOSING: the PLX_E_* reason, or 0 for a normal close (bye) */
     int closed_by_io; /* the transport told us the socket is gone: never call io.close */
+    int remote;       /* a proxy of another instance's client (peer.c): sends go to peer.send */
     char *name;       /* READY: owned, registered in hub.names */
     int presence;
     plx_conn_limits limits;
@@ -149,7 +150,8 @@ typedef struct hub_route {
     size_t rr; /* round-robin cursor */
 } hub_route;
 
-typedef enum hub_call_kind { HUB_CALL = 1, HUB_READ, HUB_PART, HUB_STORE } hub_call_kind;
+/* HUB_RELAY: a call or read from another instance (peer.c); caller 0, rid the origin's id. */
+typedef enum hub_call_kind { HUB_CALL = 1, HUB_READ, HUB_PART, HUB_STORE, HUB_RELAY } hub_call_kind;
 
 /* One call delivered to a serving client and not answered yet, or (HUB_STORE) one batch of
  * storage commands handed to the backend and not completed yet (backend.c): its sid is the
@@ -165,6 +167,7 @@ typedef struct hub_call {
     size_t slot;         /* HUB_PART: the aggregate's slot it fills */
     size_t *slots;       /* HUB_STORE of a pipeline: the aggregate's slot of each command */
     size_t nslots;       /* HUB_STORE: commands in the batch */
+    uint64_t origin;     /* HUB_RELAY: the origin instance given to plx_hub_relay */
 } hub_call;
 
 /* One part of an aggregate's answer (agg.c). */
@@ -204,12 +207,14 @@ struct plx_hub {
     hub_notes notes;     /* changes raised by the message being handled */
     hub_conn *head, *tail;
     size_t nconns;
-    hub_map conns;    /* id -> hub_conn */
-    hub_map names;    /* name -> hub_conn (READY only) */
-    hub_map groups;   /* name -> hub_group */
-    hub_map routes;   /* name -> hub_route */
-    hub_map calls;    /* sid -> hub_call */
-    hub_map adapters; /* key -> hub_conn */
+    hub_map conns;     /* id -> hub_conn */
+    hub_map names;     /* name -> hub_conn (READY only) */
+    hub_map groups;    /* name -> hub_group */
+    hub_map routes;    /* name -> hub_route */
+    hub_map calls;     /* sid -> hub_call */
+    hub_map adapters;  /* key -> hub_conn */
+    plx_hub_peer peer; /* peer.send NULL: no cluster (peer.c) */
+    size_t nproxies;   /* remote connections, not counted in nconns */
 };
 
 /* Bounds not in plx_hub_config. */
@@ -232,6 +237,17 @@ void hub_fail(plx_hub *h, hub_conn *c, int code, const char *message);
 void hub_reap(plx_hub *h);
 /* Frees a dropped connection's memory (after hub_release). */
 void hub_conn_free(hub_conn *c);
+/* A new connection (CONNECTED, or a READY proxy when remote), linked last. NULL on NOMEM. */
+hub_conn *hub_conn_new(plx_hub *h, uint64_t now, int remote);
+
+/* ---------------------------------------------------------------- peer.c */
+
+/* Tells the peer that local client c changed (nothing without a peer or for a proxy). */
+void hub_observe(plx_hub *h, const hub_conn *c, plx_hub_change what, plx_bytes arg);
+/* The same with a C string argument. */
+void hub_observe_str(plx_hub *h, const hub_conn *c, plx_hub_change what, const char *arg);
+/* Fills out from c. */
+void hub_client_view(const hub_conn *c, plx_hub_client *out);
 
 /* ---------------------------------------------------------------- reply.c */
 
@@ -309,6 +325,10 @@ hub_route *hub_route_get(const plx_hub *h, const char *name);
 hub_conn *hub_route_pick(hub_route *r);
 /* 1 if c serves route name. */
 int hub_route_served(const plx_hub *h, const hub_conn *c, const char *name);
+/* Adds c as a server of route name (once). 0 or NOMEM. */
+int hub_route_add(plx_hub *h, hub_conn *c, const char *name);
+/* Removes c from the servers of route name (nothing if it is not one). */
+void hub_route_remove(plx_hub *h, hub_conn *c, const char *name);
 void hub_on_register(plx_hub *h, hub_conn *c, const cJSON *m);
 void hub_on_unregister(plx_hub *h, hub_conn *c, const cJSON *m);
 void hub_routes_release(plx_hub *h, hub_conn *c);
@@ -446,6 +466,11 @@ void hub_notes_free(hub_notes *q);
 
 /* ---------------------------------------------------------------- adapters.c */
 
+/* Makes c the owner of key (not owned by another). 0, 1 if c owned it already, LIMIT_REACHED
+ * (max_adapters) or NOMEM. */
+int hub_adapt_add(plx_hub *h, hub_conn *c, plx_bytes key);
+/* c gives up key: watchers get change{gone}. 1 if c owned it, else 0. */
+int hub_adapt_remove(plx_hub *h, hub_conn *c, plx_bytes key);
 void hub_on_adapt(plx_hub *h, hub_conn *c, const plx_msg *m);
 void hub_on_unadapt(plx_hub *h, hub_conn *c, const plx_msg *m);
 /* The owner of key, or NULL. */

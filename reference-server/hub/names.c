@@ -43,9 +43,10 @@ void hub_name_release(plx_hub *h, hub_conn *c) {
 }
 
 char *hub_name_auto(plx_hub *h) {
-    char buf[32];
+    char buf[96];
     do
-        snprintf(buf, sizeof(buf), "client-%llu", (unsigned long long)++h->next_auto);
+        snprintf(buf, sizeof(buf), "%s%llu", h->peer.auto_prefix ? h->peer.auto_prefix : "client-",
+                 (unsigned long long)++h->next_auto);
     while (hub_name_lookup(h, buf));
     size_t n = strlen(buf) + 1;
     char *d = malloc(n);
@@ -85,5 +86,6 @@ void hub_on_rename(plx_hub *h, hub_conn *c, const cJSON *m) {
     }
     hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
     hub_presence(h, c, "rename", old);
+    hub_observe_str(h, c, PLX_HUB_RENAME, name);
     free(old);
 }

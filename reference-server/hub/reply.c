@@ -10,6 +10,8 @@
 
 int hub_send(plx_hub *h, hub_conn *c, const cJSON *json, const plx_bytes *att, size_t natt) {
     if (!c || c->state == HUB_CLOSING || !json) return PLX_E_INVAL;
+    if (c->remote) /* a proxy: the cluster carries it; a failure leaves the proxy open */
+        return h->peer.send(h->peer.ud, c->id, json, att, natt) < 0 ? PLX_E_TOO_LARGE : 0;
     /* The transport measures the encoded body against c's max_message (hub.h). */
     int rc = h->io.send(h->io.ud, c->id, json, att, natt);
     if (rc == PLX_E_TOO_LARGE) return rc; /* LIM-5: not sent, c lives on */

@@ -30,7 +30,7 @@ static void route_free(hub_route *r) {
     free(r);
 }
 
-static int route_add(plx_hub *h, hub_conn *c, const char *name) {
+int hub_route_add(plx_hub *h, hub_conn *c, const char *name) {
     size_t len = strlen(name);
     if (hub_strs_find(&c->routes, name, len) >= 0) return 0;
     hub_route *r = hub_route_get(h, name);
@@ -62,7 +62,7 @@ fail:
     return PLX_E_NOMEM;
 }
 
-static void route_remove(plx_hub *h, hub_conn *c, const char *name) {
+void hub_route_remove(plx_hub *h, hub_conn *c, const char *name) {
     size_t len = strlen(name);
     long i = hub_strs_find(&c->routes, name, len);
     if (i < 0) return;
@@ -90,7 +90,7 @@ void hub_routes_release(plx_hub *h, hub_conn *c) {
         char name[HUB_NAME_MAX + 1];
         size_t len = c->routes.v[c->routes.n - 1].len;
         memcpy(name, c->routes.v[c->routes.n - 1].data, len + 1);
-        route_remove(h, c, name);
+        hub_route_remove(h, c, name);
     }
 }
 
@@ -139,10 +139,11 @@ void hub_on_register(plx_hub *h, hub_conn *c, const cJSON *m) {
     const cJSON *routes = routes_field(h, c, m, rid, 1);
     if (!routes) return;
     for (const cJSON *r = routes->child; r; r = r->next) {
-        if (route_add(h, c, r->valuestring) != 0) {
+        if (hub_route_add(h, c, r->valuestring) != 0) {
             hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
             return;
         }
+        hub_observe_str(h, c, PLX_HUB_REGISTER, r->valuestring);
     }
     hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
 }
@@ -152,7 +153,10 @@ void hub_on_unregister(plx_hub *h, hub_conn *c, const cJSON *m) {
     hub_get_uint(m, "id", &rid);
     const cJSON *routes = routes_field(h, c, m, rid, 0);
     if (!routes) return;
-    for (const cJSON *r = routes->child; r; r = r->next)
-        route_remove(h, c, r->valuestring);
+    for (const cJSON *r = routes->child; r; r = r->next) {
+        int served = hub_route_served(h, c, r->valuestring);
+        hub_route_remove(h, c, r->valuestring);
+        if (served) hub_observe_str(h, c, PLX_HUB_UNREGISTER, r->valuestring);
+    }
     hub_reply(h, c, rid, cJSON_CreateTrue(), NULL);
 }

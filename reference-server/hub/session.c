@@ -171,7 +171,9 @@ void hub_on_hello(plx_hub *h, hub_conn *c, const plx_msg *msg, uint64_t now) {
             return;
         }
     send_welcome(h, c);
-    if (c->state == HUB_READY) hub_presence(h, c, "join", NULL);
+    if (c->state != HUB_READY) return;
+    hub_presence(h, c, "join", NULL);
+    hub_observe(h, c, PLX_HUB_READY, (plx_bytes){0});
 }
 
 void hub_on_ping(plx_hub *h, hub_conn *c, const cJSON *m) {
@@ -190,6 +192,7 @@ void hub_on_pong(plx_hub *h, hub_conn *c, const cJSON *m) {
 }
 
 uint64_t hub_session_tick(plx_hub *h, hub_conn *c, uint64_t now) {
+    if (c->remote) return UINT64_MAX; /* its own instance keeps it alive */
     if (c->state == HUB_CONNECTED) {
         uint64_t deadline = c->opened_ms + h->cfg.hello_timeout_ms;
         if (now < deadline) return deadline;
