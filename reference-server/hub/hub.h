@@ -191,7 +191,8 @@ typedef struct plx_hub_peer {
     void *ud;
 } plx_hub_peer;
 
-/* Installs the peer (copied; auto_prefix copied). 0, PLX_E_INVAL (send or changed missing),
+/* Installs the peer (copied; auto_prefix copied). peer NULL removes it and closes every
+ * proxy. 0, PLX_E_INVAL (send or changed missing, auto_prefix not a name of up to 63 bytes),
  * PLX_E_NOMEM. */
 int plx_hub_set_peer(plx_hub *h, const plx_hub_peer *peer);
 /* Opens a proxy named name, member of groups, and emits presence join to local subscribers.

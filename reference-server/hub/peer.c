@@ -39,7 +39,19 @@ void hub_observe_str(plx_hub *h, const hub_conn *c, plx_hub_change what, const c
 }
 
 int plx_hub_set_peer(plx_hub *h, const plx_hub_peer *peer) {
-    if (!peer || !peer->send || !peer->changed) return PLX_E_INVAL;
+    if (!peer) { /* proxies cannot live without a peer */
+        for (hub_conn *c = h->head; c; c = c->next)
+            if (c->remote && c->state != HUB_CLOSING) {
+                c->state = HUB_CLOSING;
+                c->closed_by_io = 1;
+                h->reap_needed = 1;
+            }
+        hub_reap(h);
+        free((void *)h->peer.auto_prefix);
+        memset(&h->peer, 0, sizeof(h->peer));
+        return 0;
+    }
+    if (!peer->send || !peer->changed) return PLX_E_INVAL;
     char *prefix = NULL;
     if (peer->auto_prefix) {
         size_t n = strlen(peer->auto_prefix) + 1;
