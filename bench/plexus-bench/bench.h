@@ -68,5 +68,13 @@ int wl_rpc(bench *b);
 int wl_fanout(bench *b);
 int wl_bulk(bench *b);
 int wl_connections(bench *b);
+int wl_cluster(bench *b);
+
+/* wl_rpc.c: call round trips/s of bench.echo, served by a client of serve_port and called by
+ * a client of call_port (1 then 16 calls in flight) into out[0], out[1]. 0 or -1. */
+int bench_rpc_plexus(int serve_port, int call_port, int n, double out[2]);
+/* wl_cluster.c: waits (up to 10 s) until route answers a call from c. 0 or -1. */
+struct plx_client;
+int bench_rpc_ready(struct plx_client *c, const char *route);
 
 #endif

@@ -25,6 +25,8 @@ static const struct {
     {"fanout", wl_fanout, "one event to a group of 100 clients, deliveries/s (mosquitto QoS 0)"},
     {"bulk", wl_bulk, "SET then GET of an 8 MiB binary value, seconds (redis)"},
     {"connections", wl_connections, "10,000 idle connections, server RSS per connection"},
+    {"cluster", wl_cluster,
+     "kv and rpc across two instances sharing one Redis (vs 1 instance, redis)"},
 };
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 

@@ -125,12 +125,13 @@ static int nats_figures(int port, int n, double out[2]) {
     return ok ? 0 : -1;
 }
 
-static int plexus_figures(int port, int n, double out[2]) {
-    plx_client *srv = bench_connect(port, "bench-server", 0);
-    plx_client *cli = srv ? bench_connect(port, "bench-caller", 0) : NULL;
+int bench_rpc_plexus(int serve_port, int call_port, int n, double out[2]) {
+    plx_client *srv = bench_connect(serve_port, "bench-server", 0);
+    plx_client *cli = srv ? bench_connect(call_port, "bench-caller", 0) : NULL;
     int ok = 0;
 
-    if (cli && plx_client_serve(srv, "bench.echo", echo, NULL, 0) == 0) {
+    if (cli && plx_client_serve(srv, "bench.echo", echo, NULL, 0) == 0 &&
+        bench_rpc_ready(cli, "bench.echo") == 0) {
         out[0] = run(plexus_caller, cli, NULL, 1, n);
         out[1] = run(plexus_caller, cli, NULL, 16, n / 4);
         ok = out[0] > 0 && out[1] > 0;
@@ -149,7 +150,7 @@ int wl_rpc(bench *b) {
         bench_report_skip(b, "rpc", "plexus-server did not start");
         return -1;
     }
-    rc = plexus_figures(srv.port, n, p);
+    rc = bench_rpc_plexus(srv.port, srv.port, n, p);
     bench_stop(&srv);
     if (rc == 0 && bench_start_nats(b, &nats) == 0) {
         rc = nats_figures(nats.port, n, q);
