@@ -11,6 +11,14 @@
 
 #define GZIP_LEVEL 1 /* fastest: the server compresses on its service thread */
 
+#define PLX_BATCH_BYTES PLX_WRITE_PIECE /* bytes gathered from small frames into one write */
+#define PLX_BATCH_SMALL (8u << 10)      /* larger frames are written alone, not copied */
+/* Bytes one flush writes at most; the rest goes out on writable callbacks, one budget per
+ * service round, so the input of every connection is read in between (a ping or a small
+ * request is answered while a large transfer is still being written: CHK-5) and one large
+ * transfer does not hold the service thread. */
+#define PLX_FLUSH_BUDGET (256u << 10)
+
 /* The limits a connection has before the hub negotiated any: the server's own. */
 static plx_conn_limits server_limits(const plx_server *s) {
     plx_conn_limits l;
@@ -392,6 +400,61 @@ static void encoder_drain(plx_encoder *e) {
     }
 }
 
+/* Writes queued frames until the queue is empty, libwebsockets holds back part of a write
+ * (the socket is full) or PLX_FLUSH_BUDGET bytes went out. -1 when a write failed. */
+static int write_queue(plx_conn *c) {
+    uint8_t batch[LWS_PRE + PLX_BATCH_BYTES];
+    int ws = c->kind == PLX_CONN_WS;
+    uint64_t start = plx_sendq_bytes(c->q);
+    plx_piece p;
+    size_t n;
+
+    while (start - plx_sendq_bytes(c->q) < PLX_FLUSH_BUDGET && !lws_partial_buffered(c->wsi) &&
+           plx_sendq_peek(c->q, ws ? SIZE_MAX : PLX_WRITE_PIECE, &p)) {
+        if (p.len > PLX_BATCH_SMALL) { /* WebSocket: a whole frame, one binary message */
+            if (lws_write(c->wsi, p.data, p.len, ws ? LWS_WRITE_BINARY : LWS_WRITE_RAW) <
+                (int)p.len)
+                return -1;
+            plx_sendq_advance(c->q, p.len);
+            continue;
+        }
+        /* Small frames: one write of many, with their WebSocket headers when framed (a raw
+         * write on a WebSocket connection goes out as it is, after what lws holds back). */
+        n = plx_sendq_batch(c->q, batch + LWS_PRE, PLX_BATCH_BYTES, PLX_BATCH_SMALL, ws);
+        if (n == 0 || lws_write(c->wsi, batch + LWS_PRE, n, LWS_WRITE_RAW) < (int)n) return -1;
+    }
+    return 0;
+}
+
+int plx_conn_flush(plx_conn *c) {
+    if (c->shut || c->peer_closed) return 0;
+    if (write_queue(c)) {
+        plx_log(PLX_LOG_DEBUG, "conn %llu: write failed", (unsigned long long)c->id);
+        return -1;
+    }
+    if (plx_sendq_bytes(c->q) || lws_partial_buffered(c->wsi))
+        lws_callback_on_writable(c->wsi);
+    else if (c->closing)
+        plx_conn_start_close(c); /* TCP: no close code, the error said why */
+    return 0;
+}
+
+static void flush_now(lws_sorted_usec_list_t *sul) {
+    plx_conn *c = lws_container_of(sul, plx_conn, flush_sul);
+
+    c->flush_due = 0;
+    if (plx_conn_flush(c) < 0) lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* Queued output goes out from flush_sul: lws runs due timers before it polls, so what the
+ * handling of one read queued (replies, fan-out to many connections) is written, gathered
+ * per connection, in the same service round. */
+static void schedule_flush(plx_conn *c) {
+    if (c->flush_due || c->shut) return;
+    c->flush_due = 1;
+    lws_sul_schedule(c->srv->ctx, 0, &c->flush_sul, flush_now, 0);
+}
+
 /* Encodes one message into the send queue; bounded: over the bound is PLX_E_SLOW_READER
  * with nothing queued. */
 static int queue_message(plx_conn *c, const cJSON *json, const plx_bytes *att, size_t natt,
@@ -432,7 +495,7 @@ static int queue_message(plx_conn *c, const cJSON *json, const plx_bytes *att, s
         }
     }
     if (plx_sendq_push(c->q, buf, LWS_PRE, n)) return PLX_E_NOMEM;
-    lws_callback_on_writable(c->wsi);
+    schedule_flush(c);
     return 0;
 }
 
@@ -539,6 +602,7 @@ void plx_conn_gone(plx_conn *c) {
     if (s->opening == c) s->opening = NULL;
     lws_sul_cancel(&c->close_sul);
     lws_sul_cancel(&c->kill_sul);
+    lws_sul_cancel(&c->flush_sul);
     plx_deframer_free(c->hello_deframer);
     plx_reader_free(c->reader);
     plx_encoder_free(c->enc);

@@ -8,7 +8,9 @@
  * hub is told (io.send fails) and the connection is closed as a SLOW_READER; a connection
  * being closed gets PLX_CLOSE_DRAIN_SECS to take what is queued, and its socket is dropped
  * PLX_CLOSE_DEADLINE_MS after the close was decided whatever state the close handshake is in
- * (LIM-4: released within 5 s).
+ * (LIM-4: released within 5 s). A flush writes at most one gathered batch or one frame
+ * beyond what the socket takes at once (libwebsockets keeps that remainder and writes it
+ * before anything else).
  */
 #ifndef PLX_CONN_H
 #define PLX_CONN_H
@@ -47,6 +49,9 @@ typedef struct plx_conn {
     int hub_done;                     /* the hub forgot this id (io.close) or was told it is gone */
     int overflowed;                   /* the send queue went over its bound */
     int shut;                         /* the close was started (close frame / TCP shutdown) */
+    int peer_closed;                  /* WebSocket: the peer's close frame arrived; no more data */
+    int flush_due;                    /* flush_sul is scheduled */
+    lws_sorted_usec_list_t flush_sul; /* writes what was queued, before the next poll */
     lws_sorted_usec_list_t close_sul; /* runs the close outside the wsi's own callbacks */
     lws_sorted_usec_list_t kill_sul;  /* PLX_CLOSE_DEADLINE_MS after io.close: drop the socket */
 } plx_conn;
@@ -65,6 +70,14 @@ void plx_conn_stream_data(plx_conn *c, const uint8_t *data, size_t len);
  * SLOW_READER error is queued, and every later send fails until the hub closes), or the
  * encoder's error (e.g. PLX_E_TOO_LARGE for the peer's max_message). */
 int plx_conn_send(plx_conn *c, const cJSON *json, const plx_bytes *att, size_t natt);
+/* Writes queued frames as far as the socket takes them, at most PLX_FLUSH_BUDGET bytes (conn.c),
+ * small frames gathered into one write (PLX_BATCH_BYTES; a frame above PLX_BATCH_SMALL goes
+ * alone from its own buffer); asks for a writable callback for the rest; starts the close
+ * once everything is written when the connection is closing. Called from the writable
+ * callback and from flush_sul, which queuing a message schedules: replies queued while the
+ * service thread handles received data go out before it polls again, with no extra poll
+ * round. 0, or -1 when a write failed (the connection must be dropped). */
+int plx_conn_flush(plx_conn *c);
 /* Drops the queued messages not yet started (shutdown: SHUTTING_DOWN goes out next). */
 void plx_conn_drop_unsent(plx_conn *c);
 /* The hub's io.close: close with ws_code once the queue is written. */

@@ -2,6 +2,7 @@
  * sendq.c - bounded per-connection send queue with round-robin frame interleaving.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <plexus/codec.h>
 
@@ -155,6 +156,42 @@ void plx_sendq_advance(plx_sendq *q, size_t n) {
         q->rr++;
     }
     if (q->rr >= q->nactive) q->rr = 0;
+}
+
+/* The header of an unmasked binary WebSocket message of len bytes (RFC 6455 5.2) into out.
+ * Returns its length. */
+static size_t ws_header(size_t len, uint8_t *out) {
+    out[0] = 0x82; /* FIN, binary */
+    if (len < 126) {
+        out[1] = (uint8_t)len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        out[1] = 126;
+        out[2] = (uint8_t)(len >> 8);
+        out[3] = (uint8_t)len;
+        return 4;
+    }
+    out[1] = 127;
+    for (int i = 0; i < 8; i++)
+        out[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+    return 10;
+}
+
+size_t plx_sendq_batch(plx_sendq *q, uint8_t *buf, size_t cap, size_t small, int ws) {
+    size_t n = 0, h;
+    plx_piece p;
+    uint8_t hdr[PLX_SENDQ_WS_HEADER];
+
+    while (plx_sendq_peek(q, SIZE_MAX, &p) && p.len <= small) {
+        h = ws ? ws_header(p.len, hdr) : 0;
+        if (h + p.len > cap - n) break;
+        memcpy(buf + n, hdr, h);
+        memcpy(buf + n + h, p.data, p.len);
+        n += h + p.len;
+        plx_sendq_advance(q, p.len);
+    }
+    return n;
 }
 
 uint64_t plx_sendq_bytes(const plx_sendq *q) {

@@ -17,6 +17,8 @@
 
 typedef struct plx_sendq plx_sendq;
 
+#define PLX_SENDQ_WS_HEADER 10 /* largest header of a server-to-client WebSocket frame */
+
 /* A piece of the frame being written: data[0..len) with at least the push's headroom of
  * writable bytes before data (already written bytes, or the buffer's own headroom), which the
  * writer may overwrite (lws_write's LWS_PRE). first: the piece starts a frame; last: it ends
@@ -41,6 +43,13 @@ int plx_sendq_push(plx_sendq *q, uint8_t *buf, size_t off, size_t len);
 /* The next piece to write, at most max bytes. Returns 1 with *p set, 0 when the queue is
  * empty. */
 int plx_sendq_peek(plx_sendq *q, size_t max, plx_piece *p);
+/* Gathers small pieces for one write: copies whole pieces of at most small bytes each, in
+ * the queue's order, into buf (cap bytes) and marks them written, stopping at a larger piece,
+ * at one that would not fit, or when the queue is empty. With ws_header each piece (a whole
+ * frame: the WebSocket binding never splits one) is preceded by the header of an unmasked,
+ * unfragmented binary WebSocket message (at most PLX_SENDQ_WS_HEADER bytes). Returns the
+ * bytes put in buf; 0 when the next piece is larger than small or does not fit. */
+size_t plx_sendq_batch(plx_sendq *q, uint8_t *buf, size_t cap, size_t small, int ws_header);
 /* Marks n bytes of the last peeked piece written (n <= its len). */
 void plx_sendq_advance(plx_sendq *q, size_t n);
 /* Bytes queued and not yet written. */

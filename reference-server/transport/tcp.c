@@ -2,7 +2,8 @@
  * tcp.c - the stream binding over raw TCP (--tcp-port): a second lws vhost whose accepted
  * sockets are bound to the raw-skt role, served by the same service thread, hub, limits and
  * bounded send queues as the WebSocket binding. Frames go out with their u32 length prefix,
- * at most PLX_WRITE_PIECE bytes per lws_write, one write per RAW_WRITEABLE.
+ * written by plx_conn_flush: small frames gathered into one write, larger ones in pieces of
+ * at most PLX_WRITE_PIECE bytes, until the socket is full.
  */
 #include <string.h>
 
@@ -15,19 +16,6 @@
 typedef struct tcp_session {
     plx_conn *conn;
 } tcp_session;
-
-static int tcp_writeable(struct lws *wsi, plx_conn *c) {
-    plx_piece p;
-
-    if (plx_sendq_peek(c->q, PLX_WRITE_PIECE, &p)) {
-        if (lws_write(wsi, p.data, p.len, LWS_WRITE_RAW) < (int)p.len) return -1;
-        plx_sendq_advance(c->q, p.len);
-        if (plx_sendq_bytes(c->q) || c->closing) lws_callback_on_writable(wsi);
-        return 0;
-    }
-    if (c->closing) plx_conn_start_close(c); /* no close code on TCP: the error said why */
-    return 0;
-}
 
 static int callback_stream(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                            size_t len) {
@@ -50,7 +38,7 @@ static int callback_stream(struct lws *wsi, enum lws_callback_reasons reason, vo
         return 0;
     case LWS_CALLBACK_RAW_WRITEABLE:
         if (!ts || !ts->conn) return 0;
-        return tcp_writeable(wsi, ts->conn);
+        return plx_conn_flush(ts->conn);
     case LWS_CALLBACK_RAW_CLOSE:
         if (ts && ts->conn) {
             plx_conn_gone(ts->conn);

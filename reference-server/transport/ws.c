@@ -1,8 +1,8 @@
 /*
  * ws.c - the WebSocket binding on libwebsockets: subprotocol plexus.v1 only, binary messages
  * only (a text message closes with 1003), each frame one unfragmented binary message (TRN-4,
- * TRN-5), one lws_write per SERVER_WRITEABLE (lws keeps what the socket did not take and
- * writes it before the next WRITEABLE: at most one frame); and plain
+ * TRN-5), written by plx_conn_flush (small frames gathered into one write, with their
+ * WebSocket headers; lws keeps what the socket did not take and writes it first); and plain
  * HTTP on the same port: GET /healthz answers 200 "ok", any other path 404.
  */
 #include <stdint.h>
@@ -96,28 +96,6 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-/* One SERVER_WRITEABLE: at most one lws_write, then the close when the queue is empty. */
-static int ws_writeable(struct lws *wsi, plx_conn *c) {
-    plx_piece p;
-
-    if (plx_sendq_peek(c->q, SIZE_MAX, &p)) { /* a whole frame: one binary message */
-        if (lws_write(wsi, p.data, p.len, LWS_WRITE_BINARY) < (int)p.len) {
-            plx_log(PLX_LOG_DEBUG, "conn %llu: write failed", (unsigned long long)c->id);
-            return -1;
-        }
-        plx_sendq_advance(c->q, p.len);
-        if (plx_sendq_bytes(c->q) || c->closing) lws_callback_on_writable(wsi);
-        return 0;
-    }
-    /* The queue (the error) is written: send the close frame now, even while the peer is
-     * inside a message (FRM-6: a header announcing too much gets 1009 at once, not when the
-     * peer finishes or stalls). lws keeps reading, and dropping, until the peer's close
-     * arrives, so its unread bytes cannot make the kernel reset the connection before the
-     * peer has read our error and close frame. */
-    if (c->closing) plx_conn_start_close(c);
-    return 0;
-}
-
 static int callback_plexus(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                            size_t len) {
     ws_session *ws = user;
@@ -151,8 +129,16 @@ static int callback_plexus(struct lws *wsi, enum lws_callback_reasons reason, vo
         plx_conn_ws_data(ws->conn, in, len, final);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
+        /* The queue is written (plx_conn_flush); then the close frame goes out, even while
+         * the peer is inside a message (FRM-6: a header announcing too much gets 1009 at
+         * once, not when the peer finishes or stalls). lws keeps reading, and dropping, until
+         * the peer's close arrives, so its unread bytes cannot make the kernel reset the
+         * connection before the peer has read our error and close frame. */
         if (!ws || !ws->conn) return 0;
-        return ws_writeable(wsi, ws->conn);
+        return plx_conn_flush(ws->conn);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: /* lws answers it: no data frame after that */
+        if (ws && ws->conn) ws->conn->peer_closed = 1;
+        return 0;
     case LWS_CALLBACK_CLOSED:
         if (ws && ws->conn) {
             plx_conn_gone(ws->conn);

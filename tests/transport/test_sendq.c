@@ -2,7 +2,8 @@
  * test_sendq.c - the transport's bounded send queue: the byte bound, frames of different
  * messages interleaved round-robin (at most max_active in progress, the rest FIFO), a frame
  * never interleaved with another once started, partial writes, the stream binding's prefix,
- * and truncation for a slow reader (LIM-4: messages not started are dropped).
+ * truncation for a slow reader (LIM-4: messages not started are dropped), and the gathering
+ * of small frames into one write (with WebSocket headers, or raw with stream prefixes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -363,6 +364,120 @@ static void test_many_messages(void **state) {
     plx_sendq_free(q);
 }
 
+/* Parses a batch of WebSocket-framed frames (unmasked binary, FIN) into seen frames, checking
+ * every header and payload byte. */
+static size_t parse_ws_batch(const uint8_t *b, size_t len, seen_frame *out, size_t n) {
+    size_t pos = 0;
+
+    while (pos < len) {
+        uint64_t plen;
+        plx_frame f;
+        assert_int_equal(b[pos], 0x82);
+        plen = b[pos + 1];
+        pos += 2;
+        if (plen == 126) {
+            plen = (uint64_t)b[pos] << 8 | b[pos + 1];
+            assert_true(plen >= 126); /* the shortest form (RFC 6455 5.2) */
+            pos += 2;
+        } else if (plen == 127) {
+            plen = 0;
+            for (int i = 0; i < 8; i++)
+                plen = plen << 8 | b[pos + i];
+            assert_true(plen > 0xffff);
+            pos += 8;
+        }
+        assert_true(plen <= len - pos);
+        assert_int_equal(plx_frame_decode(b + pos, plen, PLX_MAX_MAX_FRAME, &f), 0);
+        for (uint32_t i = 0; i < f.h.length; i++)
+            assert_int_equal(f.payload[i], fill_byte(f.h.msg_id, f.h.offset));
+        assert_true(n < MAX_SEEN);
+        out[n++] = (seen_frame){f.h.msg_id, f.h.offset, f.h.length};
+        pos += plen;
+    }
+    return n;
+}
+
+static void test_batch_websocket(void **state) {
+    plx_sendq *q = plx_sendq_new(1 << 20, 0, 16);
+    static uint8_t buf[1 << 18];
+    seen_frame s[MAX_SEEN];
+    uint64_t before;
+    size_t n, len, k = 0;
+    /* round-robin order, as plx_sendq_peek gives it; the 70,000-byte frame stops a batch */
+    static const uint32_t want[][2] = {{1, 0}, {2, 0}, {3, 0}, {1, 100}, {3, 200}, {1, 200}};
+
+    (void)state;
+    push(q, 1, 3, 100, 10, 0);    /* 116-byte frames: a 2-byte header each */
+    push(q, 2, 1, 0, 200, 0);     /* 216: a 4-byte header */
+    push(q, 3, 2, 200, 70000, 0); /* the second frame, 70,016 bytes: a 10-byte header */
+    before = plx_sendq_bytes(q);
+    len = plx_sendq_batch(q, buf, sizeof(buf), 8192, 1);
+    /* 1/0, 2/0, 3/0, 1/100 with their headers; 3/200 is too large for the batch */
+    assert_int_equal(len, (2 + 116) + (4 + 216) + (4 + 216) + (2 + 116));
+    assert_int_equal(plx_sendq_bytes(q), before - (116 + 216 + 216 + 116));
+    k = parse_ws_batch(buf, len, s, k);
+    assert_int_equal(k, 4);
+    /* the large frame is next: no batch, the writer sends it alone from its buffer */
+    assert_int_equal(plx_sendq_batch(q, buf, sizeof(buf), 8192, 1), 0);
+    n = plx_sendq_batch(q, buf, sizeof(buf), 1 << 17, 1);
+    assert_int_equal(n, (10 + 70016) + (2 + 26)); /* with a larger bound it fits, then 1/200 */
+    k = parse_ws_batch(buf, n, s, k);
+    expect_order(s, k, want, 6);
+    assert_int_equal(plx_sendq_bytes(q), 0);
+    assert_int_equal(plx_sendq_batch(q, buf, sizeof(buf), 8192, 1), 0); /* empty */
+    plx_sendq_free(q);
+}
+
+static void test_batch_stops_when_full(void **state) {
+    plx_sendq *q = plx_sendq_new(1 << 20, PLX_STREAM_PREFIX_LEN, 16);
+    uint8_t buf[100];
+    seen_frame s[MAX_SEEN];
+    size_t n;
+
+    (void)state;
+    for (uint32_t id = 1; id <= 5; id++)
+        push(q, id, 1, 0, 20, PLX_STREAM_PREFIX_LEN); /* 40 bytes each, prefix included */
+    n = plx_sendq_batch(q, buf, sizeof(buf), 1000, 0);
+    assert_int_equal(n, 80); /* two whole frames; a third would not fit */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(buf[40 * i + 3], 36);         /* the stream prefix is copied as it is */
+        assert_int_equal(buf[40 * i + 4 + 7], i + 1); /* msg_id's low byte */
+    }
+    assert_int_equal(plx_sendq_bytes(q), 3 * 40);
+    assert_int_equal(plx_sendq_batch(q, buf, 39, 1000, 0), 0); /* nothing fits */
+    assert_int_equal(plx_sendq_bytes(q), 3 * 40);
+    /* the rest goes out in order, the same bytes a piece-by-piece writer would see */
+    n = drain(q, SIZE_MAX, PLX_STREAM_PREFIX_LEN, s);
+    static const uint32_t want[][2] = {{3, 0}, {4, 0}, {5, 0}};
+    expect_order(s, n, want, 3);
+    plx_sendq_free(q);
+}
+
+/* A frame partly written piece by piece: the batch continues with the rest of it, raw. */
+static void test_batch_after_partial_piece(void **state) {
+    plx_sendq *q = plx_sendq_new(1 << 20, PLX_STREAM_PREFIX_LEN, 16);
+    uint8_t buf[4096], frame[4096];
+    plx_piece p;
+    size_t n;
+    plx_frame f;
+
+    (void)state;
+    push(q, 1, 1, 0, 300, PLX_STREAM_PREFIX_LEN); /* 320 bytes */
+    push(q, 2, 1, 0, 10, PLX_STREAM_PREFIX_LEN);  /* 30 bytes */
+    assert_int_equal(plx_sendq_peek(q, 100, &p), 1);
+    memcpy(frame, p.data, 100);
+    plx_sendq_advance(q, 100);
+    n = plx_sendq_batch(q, buf, sizeof(buf), 1000, 0);
+    assert_int_equal(n, 220 + 30);
+    memcpy(frame + 100, buf, 220);
+    assert_int_equal(plx_frame_decode(frame + 4, 316, PLX_MAX_MAX_FRAME, &f), 0);
+    assert_int_equal(f.h.msg_id, 1);
+    assert_int_equal(plx_frame_decode(buf + 220 + 4, 26, PLX_MAX_MAX_FRAME, &f), 0);
+    assert_int_equal(f.h.msg_id, 2);
+    assert_int_equal(plx_sendq_bytes(q), 0);
+    plx_sendq_free(q);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_queue),
@@ -376,6 +491,9 @@ int main(void) {
         cmocka_unit_test(test_truncate_drops_what_has_not_started),
         cmocka_unit_test(test_truncate_keeps_every_started_message),
         cmocka_unit_test(test_many_messages),
+        cmocka_unit_test(test_batch_websocket),
+        cmocka_unit_test(test_batch_stops_when_full),
+        cmocka_unit_test(test_batch_after_partial_piece),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
