@@ -10,7 +10,7 @@
 static int publish(void *ud, const char *channel, const uint8_t *data, size_t len) {
     node *n = ud;
     net *w = n->net;
-    if (n->down) return 0;
+    if (n->down || w->cut) return 0;
     if (strcmp(channel, PLX_CLUSTER_BROADCAST) == 0 && w->lose_broadcasts > 0 &&
         (w->lose_from < 0 || &w->n[w->lose_from] == n)) {
         w->lose_broadcasts--;

@@ -36,6 +36,7 @@ struct net {
     uint64_t now;
     int lose_broadcasts; /* the next this many broadcasts are lost */
     int lose_from;       /* ...when published by this node (-1: any) */
+    int cut;             /* the bus is down (Redis away): every publish is lost */
 };
 
 /* nn nodes; node k has instance id k + 1; every node started unless late_mask has bit k. */

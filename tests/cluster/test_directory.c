@@ -233,6 +233,49 @@ static void override_takes_remote_name(void **state) {
     net_free(w);
 }
 
+static void bus_outage_rebuilt(void **state) {
+    (void)state;
+    net *w = net_new(2, NULL, 0);
+    char buf[256];
+    net_client(w, 1, "dave", NULL);
+    plx_conn_id a = net_client(w, 0, "alice", "\"presence\":true");
+    w->cut = 1; /* Redis away: both sides see the other go silent */
+    net_advance(w, 3200);
+    th_sent_free(take_presence(w, 0, a, "leave", "dave"));
+    assert_int_equal(plx_hub_proxies(net_th(w, 0)->hub), 0);
+    assert_int_equal(plx_hub_proxies(net_th(w, 1)->hub), 0);
+    w->cut = 0; /* back: the glue asks every directory again */
+    plx_cluster_resync(w->n[0].cl, w->now);
+    plx_cluster_resync(w->n[1].cl, w->now);
+    net_pump(w);
+    th_sent_free(take_presence(w, 0, a, "join", "dave"));
+    assert_string_equal(net_clients(w, 0, buf, sizeof(buf)), "alice,dave");
+    assert_string_equal(net_clients(w, 1, buf, sizeof(buf)), "alice,dave");
+    net_free(w);
+}
+
+static void key_race(void **state) {
+    (void)state;
+    net *w = net_new(3, NULL, 0);
+    plx_conn_id p = net_client(w, 0, "p", NULL), q = net_client(w, 1, "q", NULL);
+    th_send(net_th(w, 1), q, "{\"t\":\"adapt\",\"id\":1,\"key\":\"k\"}");
+    th_send(net_th(w, 0), p, "{\"t\":\"adapt\",\"id\":1,\"key\":\"k\"}");
+    th_sent_free(th_ok(net_th(w, 0), p, 1));
+    th_sent_free(th_ok(net_th(w, 1), q, 1));
+    net_pump(w);
+    /* Node 0 (the lower id) keeps it: a read on any node goes to p. */
+    plx_conn_id c = net_client(w, 2, "c", NULL);
+    for (size_t k = 1; k < 3; k++) {
+        plx_conn_id from = k == 1 ? q : c;
+        net_sendf(w, k, from, "{\"t\":\"cmd\",\"id\":9,\"argv\":[\"GET\",\"k\"]}");
+        th_sent *rd = th_take(net_th(w, 0), p, "read");
+        assert_non_null(rd);
+        th_sent_free(rd);
+    }
+    assert_int_equal(th_count(net_th(w, 1), q, "read"), 0);
+    net_free(w);
+}
+
 static void malformed_bus_messages(void **state) {
     (void)state;
     net *w = net_new(1, NULL, 0);
@@ -274,6 +317,8 @@ int main(void) {
         cmocka_unit_test(lost_broadcast_resynced),
         cmocka_unit_test(name_race),
         cmocka_unit_test(override_takes_remote_name),
+        cmocka_unit_test(bus_outage_rebuilt),
+        cmocka_unit_test(key_race),
         cmocka_unit_test(malformed_bus_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -252,11 +252,36 @@ static void adapter_on_other_instance(void **state) {
     net_free(w);
 }
 
+static void binary_key_adapted_remotely(void **state) {
+    (void)state;
+    net *w = net_new(2, NULL, 0);
+    uint8_t key[3] = {0xff, 0, 1};
+    plx_bytes att = {key, 3};
+    plx_conn_id o = net_client(w, 1, "owner", NULL);
+    th_send_att(net_th(w, 1), o, "{\"t\":\"adapt\",\"id\":1,\"key\":{\"$bin\":0}}", &att, 1);
+    th_sent_free(th_ok(net_th(w, 1), o, 1));
+    net_pump(w);
+    plx_conn_id a = net_client(w, 0, "alice", NULL);
+    th_send_att(net_th(w, 0), a, "{\"t\":\"cmd\",\"id\":2,\"argv\":[\"GET\",{\"$bin\":0}]}", &att,
+                1);
+    net_pump(w);
+    th_sent *rd = th_take(net_th(w, 1), o, "read");
+    assert_non_null(rd);
+    assert_int_equal(rd->natt, 1);
+    assert_memory_equal(rd->att[0].data, key, 3);
+    th_sent_free(rd);
+    net_free(w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(call_remote_route),       cmocka_unit_test(call_timeout_and_late_reply),
-        cmocka_unit_test(call_server_leaves),      cmocka_unit_test(call_all_spans_instances),
-        cmocka_unit_test(events_across_instances), cmocka_unit_test(adapter_on_other_instance),
+        cmocka_unit_test(call_remote_route),
+        cmocka_unit_test(call_timeout_and_late_reply),
+        cmocka_unit_test(call_server_leaves),
+        cmocka_unit_test(call_all_spans_instances),
+        cmocka_unit_test(events_across_instances),
+        cmocka_unit_test(adapter_on_other_instance),
+        cmocka_unit_test(binary_key_adapted_remotely),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
