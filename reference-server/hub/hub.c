@@ -84,6 +84,7 @@ plx_hub *plx_hub_new_own_store(const plx_hub_config *cfg, const plx_hub_io *io,
 void plx_hub_free(plx_hub *h) {
     if (!h) return;
     if (h->owns_store) plx_store_free(h->store);
+    plx_store_free(h->scratch);
     hub_map_iter it = {0};
     hub_map_node *n;
     /* Aggregates are referenced from their caller's pending map. */

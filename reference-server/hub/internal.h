@@ -195,6 +195,7 @@ struct plx_hub {
     plx_store *store; /* NULL with a backend or without storage */
     int owns_store;
     plx_hub_backend backend; /* backend.submit NULL: none (backend.name owned) */
+    plx_store *scratch;      /* with a backend: an empty store for syntax checks (owned) */
     uint64_t started_ms;     /* now of the first plx_hub_open or tick */
     int started;
     uint64_t next_conn; /* last conn id handed out */
@@ -439,6 +440,10 @@ int hub_argv_spans(const cJSON *v, const plx_bytes *in, size_t nin, plx_bytes **
  * PLX_E_STORAGE_UNAVAILABLE (the backend refused) / PLX_E_NOMEM, nothing registered. */
 int hub_backend_submit(plx_hub *h, hub_conn *c, uint64_t rid, hub_agg *a, const size_t *slots,
                        const plx_bytes *const *argv, const size_t *argc, size_t n, int atomic);
+
+/* With a backend: the ERR syntax error reply (caller frees) when argv (checked) uses an option
+ * of Redis 7 outside the Plexus subset, which Redis would run (STO-4); else NULL. */
+plx_reply *hub_backend_syntax(plx_hub *h, const plx_bytes *argv, size_t argc, uint64_t now);
 
 /* ---------------------------------------------------------------- watch.c */
 

@@ -151,7 +151,7 @@ void hub_on_cmd(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         hub_reply_error(h, c, rid, rc == PLX_E_NOMEM ? PLX_E_INTERNAL : rc, "argv", NULL);
         return;
     }
-    plx_reply *err = NULL;
+    plx_reply *err = NULL, *syntax;
     int flags = plx_store_check(argv, argc, &err);
     if (flags < 0) {
         reply_store_error(h, c, rid, flags, err);
@@ -161,6 +161,9 @@ void hub_on_cmd(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         plx_reply *r = exec_as(h, c, argv, argc, now);
         hub_store_answer(h, c, rid, r);
         plx_reply_free(r);
+    } else if ((syntax = hub_backend_syntax(h, argv, argc, now))) {
+        hub_store_answer(h, c, rid, syntax);
+        plx_reply_free(syntax);
     } else {
         backend_cmd(h, c, rid, argv, argc);
     }
@@ -177,12 +180,14 @@ typedef struct pipe_cmd {
     int cls;        /* HUB_ADP_* of the command */
     hub_conn *owner;
     size_t ki;
+    plx_reply *local; /* with a backend: the syntax error it gets without running (STO-4) */
 } pipe_cmd;
 
 static void pipe_free(pipe_cmd *p, size_t n) {
     for (size_t i = 0; i < n; i++) {
         free(p[i].argv);
         plx_reply_free(p[i].err);
+        plx_reply_free(p[i].local);
     }
     free(p);
 }
@@ -238,7 +243,8 @@ static int pipe_submit(plx_hub *h, hub_conn *c, hub_agg *a, const pipe_cmd *p, s
     int rc = av && ac && slots ? 0 : PLX_E_NOMEM;
     for (size_t i = 0; !rc && i < n; i++) {
         const char *msg;
-        if (pipe_refusal(&p[i], atomic, &msg) || p[i].cls == HUB_ADP_FORWARD) continue;
+        if (pipe_refusal(&p[i], atomic, &msg) || p[i].cls == HUB_ADP_FORWARD || p[i].local)
+            continue;
         av[nb] = p[i].argv;
         ac[nb] = p[i].argc;
         slots[nb++] = i;
@@ -324,6 +330,8 @@ void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         if (p[i].flags > 0)
             p[i].cls =
                 hub_adapter_class(h, p[i].flags, p[i].argv, p[i].argc, &p[i].owner, &p[i].ki);
+        if (p[i].flags > 0 && p[i].cls == HUB_ADP_NONE && !h->store)
+            p[i].local = hub_backend_syntax(h, p[i].argv, p[i].argc, now);
     }
     int atomic = hub_get_bool(m->json, "atomic");
     hub_agg *a = NULL;
@@ -350,6 +358,8 @@ void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
             pipe_forward(h, c, a, i, &p[i], m, now);
         else if (h->store)
             hub_agg_fill(a, i, pipe_run(h, c, &p[i], &a->slots[i].att, now));
+        else if (p[i].local) /* a run-time error inside EXEC too: no abort */
+            hub_agg_fill(a, i, hub_store_entry(p[i].local, &a->slots[i].att));
         /* else: in the backend's batch, filled by plx_hub_store_done */
     }
     pipe_free(p, (size_t)n);

@@ -9,6 +9,7 @@
 #include <plexus/codec.h>
 
 #include "options.h"
+#include "rstore.h"
 
 typedef enum opt_kind { OPT_FLAG, OPT_STRING, OPT_UINT } opt_kind;
 
@@ -95,9 +96,16 @@ static const opt_def defs[O_COUNT] = {
                      "error, warn, info or debug (default info); logs go to stderr"},
     [O_STORAGE] = {"storage", OPT_STRING, 0, 0, 0, "KIND",
                    "memory (default): the embedded store; none: no store, every cmd and" CONT
-                   "pipeline is answered STORAGE_UNAVAILABLE (SPEC STO-20)"},
+                   "pipeline is answered STORAGE_UNAVAILABLE (SPEC STO-20);" CONT
+                   "redis://HOST[:PORT][/DB]: commands run on that Redis server, pipelined" CONT
+                   "(HOST a name or IPv4 address of 1..253 bytes, PORT 1..65535, default" CONT
+                   "6379, DB 0..15, default 0; SPEC 11.11). While Redis is unreachable" CONT
+                   "commands fail with STORAGE_UNAVAILABLE within 5 s and the server" CONT
+                   "reconnects by itself (backoff 100 ms to 2 s); /healthz answers 503." CONT
+                   "--max-keys and --max-value are refused with it: Redis's own limits" CONT
+                   "apply (maxmemory, proto-max-bulk-len)"},
     [O_MAX_KEYS] = {"max-keys", OPT_UINT, 1, PLX_OPT_MAX_KEYS_MAX, 0, "N",
-                    "keys the store holds, 1..4294967295 (default 1000000); a write" CONT
+                    "keys the in-memory store holds, 1..4294967295 (default 1000000); a write" CONT
                     "creating one more fails with Redis's OOM text (COMMAND_ERROR)"},
     [O_MAX_VALUE] = {"max-value", OPT_UINT, PLX_OPT_MAX_VALUE_MIN, PLX_OPT_MAX_VALUE_MAX, 0,
                      "BYTES",
@@ -112,8 +120,9 @@ void plx_options_usage(FILE *f) {
     fprintf(f, "usage: plexus-server [options]\n\n"
                "The Plexus v1 reference server: WebSocket (subprotocol plexus.v1) and,\n"
                "optionally, the stream binding over raw TCP, with in-memory storage\n"
-               "(or none: --storage none).\n"
-               "GET /healthz on the WebSocket port answers 200 \"ok\".\n\noptions:\n");
+               "(or none: --storage none, or a Redis server: --storage redis://...).\n"
+               "GET /healthz on the WebSocket port answers 200 \"ok\" (503 while the\n"
+               "Redis server of --storage redis://... is unreachable).\n\noptions:\n");
     for (int i = 0; i < O_COUNT; i++) {
         char left[64];
         snprintf(left, sizeof(left), "--%s%s%s", defs[i].name, defs[i].arg ? " " : "",
@@ -213,6 +222,30 @@ static void set_defaults(plx_options *o) {
     o->max_value = PLX_OPT_MAX_VALUE_DEFAULT;
 }
 
+/* --storage memory|none|redis://HOST[:PORT][/DB]. 0 or -1 with err set. */
+static int parse_storage(plx_options *o, const char *val, char *err, size_t errlen) {
+    char shown[SHOWN_MAX], why[160], host[256];
+    int port, db;
+
+    if (strcmp(val, "memory") == 0) {
+        o->storage = PLX_STORAGE_MEMORY;
+    } else if (strcmp(val, "none") == 0) {
+        o->storage = PLX_STORAGE_NONE;
+    } else if (strncmp(val, "redis://", 8) == 0) {
+        if (plx_rstore_parse_url(val, host, sizeof(host), &port, &db, why, sizeof(why))) {
+            snprintf(err, errlen, "--storage: '%s': %s", show(val, shown), why);
+            return -1;
+        }
+        o->storage = PLX_STORAGE_REDIS;
+        o->storage_url = val;
+    } else {
+        snprintf(err, errlen, "--storage: '%s' is not memory, none or redis://HOST[:PORT][/DB]",
+                 show(val, shown));
+        return -1;
+    }
+    return 0;
+}
+
 /* Stores one option's value into o. 0 or -1 with err set. */
 static int apply(plx_options *o, int which, const char *val, uint64_t num, char *err,
                  size_t errlen) {
@@ -294,15 +327,7 @@ static int apply(plx_options *o, int which, const char *val, uint64_t num, char 
         }
         break;
     case O_STORAGE:
-        if (strcmp(val, "memory") == 0)
-            o->storage = PLX_STORAGE_MEMORY;
-        else if (strcmp(val, "none") == 0)
-            o->storage = PLX_STORAGE_NONE;
-        else {
-            snprintf(err, errlen, "--storage: '%s' is not memory or none", show(val, shown));
-            return -1;
-        }
-        break;
+        return parse_storage(o, val, err, errlen);
     case O_MAX_KEYS:
         o->max_keys = (uint32_t)num;
         break;
@@ -384,8 +409,12 @@ plx_options_result plx_options_parse(int argc, char **argv, plx_options *o, char
                  (unsigned long)o->call_timeout_ms, (unsigned long)o->max_call_timeout_ms);
         goto fail;
     }
-    if (o->storage == PLX_STORAGE_NONE && (seen[O_MAX_KEYS] || seen[O_MAX_VALUE])) {
-        snprintf(err, errlen, "--%s: there is no store with --storage none",
+    if (o->storage != PLX_STORAGE_MEMORY && (seen[O_MAX_KEYS] || seen[O_MAX_VALUE])) {
+        snprintf(err, errlen,
+                 o->storage == PLX_STORAGE_NONE
+                     ? "--%s: there is no store with --storage none"
+                     : "--%s: applies to the in-memory store only; with --storage redis:// "
+                       "Redis's own limits apply (maxmemory, proto-max-bulk-len)",
                  defs[seen[O_MAX_KEYS] ? O_MAX_KEYS : O_MAX_VALUE].name);
         goto fail;
     }

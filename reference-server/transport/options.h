@@ -41,7 +41,8 @@
 /* --storage: where storage commands run. */
 typedef enum plx_storage_kind {
     PLX_STORAGE_MEMORY = 0, /* the embedded in-memory store (default) */
-    PLX_STORAGE_NONE = 1    /* no store: every cmd and pipeline gets STORAGE_UNAVAILABLE */
+    PLX_STORAGE_NONE = 1,   /* no store: every cmd and pipeline gets STORAGE_UNAVAILABLE */
+    PLX_STORAGE_REDIS = 2   /* a Redis server (storage_url): commands pipelined to it */
 } plx_storage_kind;
 
 typedef struct plx_options {
@@ -62,7 +63,9 @@ typedef struct plx_options {
     uint32_t max_call_timeout_ms; /* --max-call-timeout >= call_timeout_ms, default 300000 */
     uint64_t max_queue;           /* --max-queue >= max_message + 65536, default 2 x max_message */
     plx_log_level log_level;      /* --log-level error|warn|info|debug, default info */
-    plx_storage_kind storage;     /* --storage memory|none, default memory */
+    plx_storage_kind storage;     /* --storage memory|none|redis://..., default memory */
+    const char *storage_url;      /* PLX_STORAGE_REDIS: redis://HOST[:PORT][/DB] (borrowed from
+                                     argv, checked by plx_rstore_parse_url) */
     uint32_t max_keys;            /* --max-keys 1..4294967295, default 1000000 (STO-10) */
     uint32_t max_value;           /* --max-value 1024..4294967295 bytes of one argument, string
                                      or element, default 536870912 (STO-10) */

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "backend.h"
 #include "conn.h"
 #include "log.h"
 #include "server.h"
@@ -69,8 +70,12 @@ static void tick_reader(void *v, void *ud) {
 /* The hub's timers and the readers' expiry; reschedules itself. */
 static void on_tick(lws_sorted_usec_list_t *sul) {
     plx_server *s = lws_container_of(sul, plx_server, tick_sul);
-    uint64_t now = plx_now_ms();
-    uint64_t next = plx_hub_tick(s->hub, now);
+    uint64_t now;
+    uint64_t next;
+
+    plx_backend_drain(s); /* a lost wake-up strands nothing */
+    now = plx_now_ms();
+    next = plx_hub_tick(s->hub, now);
     uint64_t delay = PLX_TICK_MAX_MS;
 
     if (now - s->last_reader_tick >= PLX_READER_TICK_MS) {
@@ -128,7 +133,12 @@ static int make_hub(plx_server *s, const plx_options *o) {
     io.send = io_send;
     io.close = io_close;
     io.ud = s;
-    s->hub = plx_hub_new(&hc, &io, s->store);
+    if (o->storage == PLX_STORAGE_REDIS) {
+        plx_hub_backend be = plx_backend_hub(s);
+        s->hub = plx_hub_new_backend(&hc, &io, &be);
+    } else {
+        s->hub = plx_hub_new(&hc, &io, s->store);
+    }
     return s->hub ? 0 : -1;
 }
 
@@ -210,7 +220,7 @@ int plx_server_init(plx_server *s, const plx_options *o) {
         plx_log(PLX_LOG_ERROR, "cannot create the libwebsockets context");
         return -1;
     }
-    if (plx_ws_listen(s)) return -1;
+    if (plx_backend_start(s) || plx_ws_listen(s)) return -1;
     if (o->tcp_port >= 0 && plx_tcp_listen(s)) return -1;
     s->last_reader_tick = plx_now_ms();
     lws_sul_schedule(s->ctx, 0, &s->tick_sul, on_tick, 1);
@@ -249,6 +259,7 @@ int plx_server_run(plx_server *s, volatile sig_atomic_t *stop) {
 }
 
 void plx_server_free(plx_server *s) {
+    plx_backend_free(s); /* its workers wake s->ctx: stopped first */
     if (s->ctx) {
         lws_sul_cancel(&s->tick_sul);
         lws_context_destroy(s->ctx); /* closes what is left; CLOSED callbacks free conns */

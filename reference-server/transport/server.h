@@ -24,13 +24,15 @@
 #define PLX_RX_BUFFER         (32u << 10) /* lws receive buffer per connection */
 
 struct plx_conn;
+struct plx_backend;
 
 typedef struct plx_server {
     const plx_options *opt;
     uint32_t max_connections; /* the hub's bound: --max-connections, or less if fds are short */
     uint64_t fd_limit;        /* RLIMIT_NOFILE (soft) after start-up raised it */
     char host[64];    /* --host resolved to a numeric address for lws (which takes no names) */
-    plx_store *store; /* NULL with --storage none */
+    plx_store *store; /* NULL with --storage none or redis://... */
+    struct plx_backend *backend; /* --storage redis://... (backend.c), else NULL */
     plx_hub *hub;
     plx_connmap *conns;       /* hub id -> struct plx_conn *, until the socket is gone */
     struct plx_conn *opening; /* the connection inside plx_hub_open, not yet in conns */

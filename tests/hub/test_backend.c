@@ -526,6 +526,56 @@ static void changes_without_by(void **state) {
     fb_free(f);
 }
 
+/* Options Redis 7 runs but Plexus v1 refuses (STO-4) are answered here, never submitted. */
+static void syntax_outside_subset(void **state) {
+    (void)state;
+    fb *f = fb_new(NULL);
+    th *t = f->t;
+    plx_conn_id c = th_client(t, "c", NULL);
+    const char *refused[] = {
+        "[\"SET\",\"k\",\"v\",\"GET\"]", "[\"set\",\"k\",\"v\",\"EXAT\",\"9\"]",
+        "[\"COPY\",\"a\",\"b\",\"DB\",\"1\"]", "[\"ZRANGE\",\"z\",\"0\",\"-1\",\"BYSCORE\"]",
+        "[\"zrange\",\"z\",\"0\",\"-1\",\"REV\"]"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        th_sendf(t, c, "{\"t\":\"cmd\",\"id\":%zu,\"argv\":%s}", i + 1, refused[i]);
+        char want[256];
+        snprintf(want, sizeof(want),
+                 "{\"t\":\"reply\",\"id\":%zu,\"error\":{\"code\":904,\"name\":\"COMMAND_"
+                 "ERROR\",\"message\":\"ERR syntax error\"}}",
+                 i + 1);
+        next_is(t, c, want);
+    }
+    assert_int_equal(f->nb, 0);
+    /* The subset's own options go to the backend. */
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":9,\"argv\":[\"SET\",\"k\",\"v\",\"NX\",\"PX\",\"50\"]}");
+    th_send(t, c,
+            "{\"t\":\"cmd\",\"id\":10,\"argv\":[\"ZRANGE\",\"z\",\"0\",\"-1\",\"WITHSCORES\"]}");
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":11,\"argv\":[\"COPY\",\"k\",\"k2\",\"REPLACE\"]}");
+    assert_int_equal(f->nb, 3);
+    fb_check(f, 0, 0, "[\"SET\",\"k\",\"v\",\"NX\",\"PX\",\"50\"]");
+    fb_run(f, 0);
+    fb_run(f, 1);
+    fb_run(f, 2);
+    next_is(t, c, "{\"t\":\"reply\",\"id\":9,\"result\":{\"$status\":\"OK\"}}");
+    next_is(t, c, "{\"t\":\"reply\",\"id\":10,\"result\":[]}");
+    next_is(t, c, "{\"t\":\"reply\",\"id\":11,\"result\":1}");
+    /* In an atomic pipeline it is a run-time entry (as inside EXEC), not an abort; the rest
+     * runs as one atomic batch. */
+    th_send(t, c,
+            "{\"t\":\"pipeline\",\"id\":12,\"atomic\":true,\"cmds\":[[\"SET\",\"a\",\"1\"],"
+            "[\"SET\",\"b\",\"2\",\"GET\"],[\"GET\",\"a\"]]}");
+    assert_int_equal(f->nb, 4);
+    assert_int_equal(f->b[3].n, 2);
+    assert_true(f->b[3].atomic);
+    fb_check(f, 3, 1, "[\"GET\",\"a\"]");
+    fb_run(f, 3);
+    next_is(t, c,
+            "{\"t\":\"reply\",\"id\":12,\"result\":[{\"result\":{\"$status\":\"OK\"}},"
+            "{\"error\":{\"code\":904,\"name\":\"COMMAND_ERROR\",\"message\":\"ERR syntax "
+            "error\"}},{\"result\":\"1\"}]}");
+    fb_free(f);
+}
+
 /* What welcome.features and plexus.info's storage say with storage kind be. */
 static void check_kind(const plx_hub_backend *be, const char *features, const char *storage) {
     plx_hub_config cfg = {.gzip = 1, .server_name = "test"};
@@ -574,7 +624,7 @@ int main(void) {
         cmocka_unit_test(checks_stay_local),   cmocka_unit_test(atomic_batch),
         cmocka_unit_test(mixed_with_adapters), cmocka_unit_test(binary_and_big),
         cmocka_unit_test(pending_bound),       cmocka_unit_test(changes_without_by),
-        cmocka_unit_test(storage_kinds),
+        cmocka_unit_test(storage_kinds),       cmocka_unit_test(syntax_outside_subset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

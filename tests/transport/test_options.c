@@ -295,7 +295,8 @@ static void write_file(char *path, const char *text, size_t len) {
     close(fd);
 }
 
-/* --storage memory|none (STO-20), and the store's bounds only where there is a store. */
+/* --storage memory|none|redis://... (STO-20, SPEC 11.11), and the store's bounds only with the
+ * in-memory store. */
 static void test_storage(void **state) {
     plx_options o;
     char err[512];
@@ -311,10 +312,26 @@ static void test_storage(void **state) {
     assert_int_equal(o.max_keys, 3);
     assert_int_equal(o.max_value, 1024);
     plx_options_free(&o);
-    EXPECT_ERROR("--storage: 'redis://127.0.0.1:6379' is not memory or none", "--storage",
-                 "redis://127.0.0.1:6379");
-    EXPECT_ERROR("--storage: 'Memory' is not memory or none", "--storage", "Memory");
-    EXPECT_ERROR("--storage: '' is not memory or none", "--storage=");
+    assert_int_equal(parse(&o, err, sizeof(err), "--storage", "redis://127.0.0.1:6379/3", NULL),
+                     PLX_OPTIONS_RUN);
+    assert_int_equal(o.storage, PLX_STORAGE_REDIS);
+    assert_string_equal(o.storage_url, "redis://127.0.0.1:6379/3");
+    plx_options_free(&o);
+    assert_int_equal(parse(&o, err, sizeof(err), "--storage=redis://localhost", NULL),
+                     PLX_OPTIONS_RUN);
+    assert_int_equal(o.storage, PLX_STORAGE_REDIS);
+    plx_options_free(&o);
+    EXPECT_ERROR("--storage: 'redis://127.0.0.1:99999': port must be a number 1..65535",
+                 "--storage", "redis://127.0.0.1:99999");
+    EXPECT_ERROR("--max-keys: applies to the in-memory store only; with --storage redis:// "
+                 "Redis's own limits apply (maxmemory, proto-max-bulk-len)",
+                 "--storage", "redis://127.0.0.1", "--max-keys", "5");
+    EXPECT_ERROR("--max-value: applies to the in-memory store only; with --storage redis:// "
+                 "Redis's own limits apply (maxmemory, proto-max-bulk-len)",
+                 "--max-value", "2048", "--storage", "redis://127.0.0.1");
+    EXPECT_ERROR("--storage: 'Memory' is not memory, none or redis://HOST[:PORT][/DB]", "--storage",
+                 "Memory");
+    EXPECT_ERROR("--storage: '' is not memory, none or redis://HOST[:PORT][/DB]", "--storage=");
     EXPECT_ERROR("--storage needs a value (KIND)", "--storage");
     EXPECT_ERROR("--storage given twice", "--storage", "none", "--storage", "none");
     EXPECT_ERROR("--max-keys: there is no store with --storage none", "--storage", "none",
