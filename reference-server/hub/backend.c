@@ -43,13 +43,15 @@ static int word_is(plx_bytes a, const char *w) {
 }
 
 plx_reply *hub_backend_syntax(plx_hub *h, const plx_bytes *argv, size_t argc, uint64_t now) {
-    /* The commands whose options Redis 7 extends beyond the Plexus subset (STO-4): SET (GET,
-     * EXAT, PXAT), COPY (DB), ZRANGE (BYSCORE, BYLEX, REV, LIMIT). Their options are parsed
-     * before any key is read, so an empty store answers exactly the syntax error the
+    /* The commands whose arguments Redis 7.0 accepts beyond the Plexus subset (STO-4): SET
+     * (GET, EXAT, PXAT), COPY (DB), ZRANGE (BYSCORE, BYLEX, REV, LIMIT), and SRANDMEMBER
+     * (a count below -1048576, which Redis 7.0 answers with that many members). They parse
+     * their arguments before reading any key, so an empty store answers exactly the error the
      * in-memory store would; SET runs there with an empty value and its key is removed. */
     int set = word_is(argv[0], "set");
     if (!(set && argc > 3) && !(word_is(argv[0], "copy") && argc > 3) &&
-        !(word_is(argv[0], "zrange") && argc > 4))
+        !(word_is(argv[0], "zrange") && argc > 4) &&
+        !(word_is(argv[0], "srandmember") && argc == 3))
         return NULL;
     plx_bytes *av = malloc(argc * sizeof(*av));
     if (!av) return NULL;
@@ -61,8 +63,7 @@ plx_reply *hub_backend_syntax(plx_hub *h, const plx_bytes *argv, size_t argc, ui
         plx_reply_free(plx_store_exec(h->scratch, del, 2, now));
     }
     free(av);
-    if (r && r->type == PLX_REPLY_ERROR && r->str && strcmp(r->str, "ERR syntax error") == 0)
-        return r;
+    if (r && r->type == PLX_REPLY_ERROR) return r;
     plx_reply_free(r);
     return NULL;
 }

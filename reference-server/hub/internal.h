@@ -441,8 +441,10 @@ int hub_argv_spans(const cJSON *v, const plx_bytes *in, size_t nin, plx_bytes **
 int hub_backend_submit(plx_hub *h, hub_conn *c, uint64_t rid, hub_agg *a, const size_t *slots,
                        const plx_bytes *const *argv, const size_t *argc, size_t n, int atomic);
 
-/* With a backend: the ERR syntax error reply (caller frees) when argv (checked) uses an option
- * of Redis 7 outside the Plexus subset, which Redis would run (STO-4); else NULL. */
+/* With a backend: the error reply (caller frees) the in-memory store gives argv (checked)
+ * before reading any key when argv uses arguments Redis 7.0 would run but Plexus v1 refuses
+ * (STO-4: SET GET/EXAT/PXAT, COPY DB, ZRANGE BYSCORE..., SRANDMEMBER below -1048576); else
+ * NULL: the backend runs it. */
 plx_reply *hub_backend_syntax(plx_hub *h, const plx_bytes *argv, size_t argc, uint64_t now);
 
 /* ---------------------------------------------------------------- watch.c */

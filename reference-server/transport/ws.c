@@ -3,11 +3,13 @@
  * only (a text message closes with 1003), each frame one unfragmented binary message (TRN-4,
  * TRN-5), written by plx_conn_flush (small frames gathered into one write, with their
  * WebSocket headers; lws keeps what the socket did not take and writes it first); and plain
- * HTTP on the same port: GET /healthz answers 200 "ok", any other path 404.
+ * HTTP on the same port: GET /healthz answers 200 "ok" (503 while the Redis server of
+ * --storage redis://... is unreachable), any other path 404.
  */
 #include <stdint.h>
 #include <string.h>
 
+#include "backend.h"
 #include "conn.h"
 #include "log.h"
 #include "server.h"
@@ -76,6 +78,12 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: /* an upgrade bound to "http": refuse */
         return -1;
     case LWS_CALLBACK_HTTP:
+        if (hs && in && strcmp((const char *)in, "/healthz") == 0 &&
+            !plx_backend_up(plx_server_of(wsi))) {
+            if (lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "storage down"))
+                return -1;
+            return lws_http_transaction_completed(wsi) ? -1 : 0;
+        }
         if (hs && in && strcmp((const char *)in, "/healthz") == 0) {
             hs->healthz = 1;
             return http_reply_healthz(wsi);

@@ -536,6 +536,11 @@ static void syntax_outside_subset(void **state) {
         "[\"SET\",\"k\",\"v\",\"GET\"]", "[\"set\",\"k\",\"v\",\"EXAT\",\"9\"]",
         "[\"COPY\",\"a\",\"b\",\"DB\",\"1\"]", "[\"ZRANGE\",\"z\",\"0\",\"-1\",\"BYSCORE\"]",
         "[\"zrange\",\"z\",\"0\",\"-1\",\"REV\"]"};
+    th_send(t, c, "{\"t\":\"cmd\",\"id\":8,\"argv\":[\"SRANDMEMBER\",\"s\",\"-1048577\"]}");
+    next_is(t, c,
+            "{\"t\":\"reply\",\"id\":8,\"error\":{\"code\":904,\"name\":\"COMMAND_ERROR\","
+            "\"message\":\"ERR value is out of range, value must between -1048576 and "
+            "9223372036854775807\"}}");
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         th_sendf(t, c, "{\"t\":\"cmd\",\"id\":%zu,\"argv\":%s}", i + 1, refused[i]);
         char want[256];
