@@ -96,6 +96,7 @@ static void free_client(plx_client *c) {
     if (c->tops) c->tops->destroy(c);
     plx_reader_free(c->reader);
     plx_outq_clear(&c->q);
+    plx_outenc_clear(&c->spare);
     plx_dispatch_clear(c);
     plx_pending_destroy(&c->pend);
     plx_registry_free(&c->reg);

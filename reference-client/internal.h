@@ -20,6 +20,7 @@
 #define PLX_CLIENT_HEADROOM  32u          /* bytes free before every queued frame (>= LWS_PRE) */
 #define PLX_HELLO_MAX_FRAME  65536u       /* receive bound before welcome (SES-3) */
 #define PLX_SERVICE_SLICE_MS 50           /* the I/O loop checks its timers at least this often */
+#define PLX_TIMERS_MS        20           /* a reader runs the timers at most this often */
 #define PLX_CLOSE_FLUSH_MS   1000         /* close: time allowed to write bye and see the close */
 #define PLX_CALL_GRACE_MS    1000         /* local wait beyond a call's timeout (LIM-7) */
 #define PLX_MISSED_PINGS     3            /* silence of this many ping intervals drops the link */
@@ -80,10 +81,26 @@ typedef struct plx_piece {
     size_t left; /* bytes of the frame from data to its end (>= len) */
 } plx_piece;
 
-/* Encodes one message with cfg (stream_prefix forced on) into an owned outmsg. 0 or the
- * encoder's error (PLX_E_TOO_LARGE, PLX_E_TOO_MANY_ATTACHMENTS, PLX_E_NOMEM). */
-int plx_outmsg_encode(const plx_encoder_config *cfg, uint32_t msg_id, const cJSON *json,
-                      const plx_bytes *att, size_t natt, plx_outmsg **out);
+/* One encoder kept between messages (an encoder per message costs its allocations): at most
+ * one, kept only after a message of at most PLX_SPARE_ENCODER_MAX bytes, so what it holds
+ * stays small. Under the client's mutex. */
+typedef struct plx_outenc {
+    plx_encoder *enc;
+    plx_encoder_config cfg;
+} plx_outenc;
+#define PLX_SPARE_ENCODER_MAX (64u << 10)
+
+/* The kept encoder when it was made for cfg (stream_prefix forced on), else a new one
+ * (NULL on no memory). The caller owns it until plx_outenc_give. */
+plx_encoder *plx_outenc_take(plx_outenc *s, const plx_encoder_config *cfg);
+/* Keeps e for the next message when reuse is set and no encoder is kept, else frees it. */
+void plx_outenc_give(plx_outenc *s, const plx_encoder_config *cfg, plx_encoder *e, int reuse);
+void plx_outenc_clear(plx_outenc *s);
+/* Encodes one message with e (borrowed; an encoder of plx_outenc_take) into an owned
+ * outmsg; max_frame: e's. 0 or the encoder's error (PLX_E_TOO_LARGE,
+ * PLX_E_TOO_MANY_ATTACHMENTS, PLX_E_NOMEM). */
+int plx_outmsg_encode(plx_encoder *e, uint32_t msg_id, const cJSON *json, const plx_bytes *att,
+                      size_t natt, uint32_t max_frame, plx_outmsg **out);
 void plx_outmsg_free(plx_outmsg *m);
 void plx_outq_push(plx_outq *q, plx_outmsg *m);
 /* 1 with *p set when bytes are waiting, else 0. max bounds p->len. */
@@ -259,13 +276,14 @@ struct plx_client {
     int gzip;
 
     plx_outq q;
-    int wr_busy;     /* the writer role is taken: a thread is writing queued frames (link.c) */
-    int io_busy;     /* the reader role is taken: a thread polls and reads the socket and runs
-                        the receive path (the fields marked "reader" below are its own) */
-    int io_err;      /* a caller's read ended the session: the I/O thread drops it */
-    int io_kick;     /* the I/O thread should take the reader role now */
-    int disp_wants;  /* the idle dispatcher waits to take the reader role */
-    size_t nwaiting; /* blocking requests not yet answered */
+    plx_outenc spare; /* an encoder for the next message (outq.c) */
+    int wr_busy;      /* the writer role is taken: a thread is writing queued frames (link.c) */
+    int io_busy;      /* the reader role is taken: a thread polls and reads the socket and runs
+                         the receive path (the fields marked "reader" below are its own) */
+    int io_err;       /* a caller's read ended the session: the I/O thread drops it */
+    int io_kick;      /* the I/O thread should take the reader role now */
+    int disp_wants;   /* the idle dispatcher waits to take the reader role */
+    size_t nwaiting;  /* blocking requests not yet answered */
     uint64_t linger_until; /* see PLX_LINGER_MS */
     pthread_cond_t io_cv;  /* the I/O thread waits here while it leaves the socket to callers */
     size_t max_queue;
@@ -301,6 +319,7 @@ struct plx_client {
     size_t hs_len;    /* bytes of hs_hdr read */
     uint32_t hs_left; /* bytes of the frame after its header still to come */
     uint64_t last_rx_ms;
+    uint64_t next_timers_ms; /* plx_io_read runs the timers from then on */
 };
 
 /* Monotonic milliseconds. */
@@ -400,6 +419,11 @@ void plx_answer_send(plx_client *c, uint64_t gen, uint64_t id, plx_answer *a, in
 /* wire.c: JSON <-> bytes helpers. */
 /* The bytes of a `bytes` field: a string, or {"$bin": i} into att. 0 or PLX_E_BAD_REPLY. */
 int plx_wire_bytes(const cJSON *v, const plx_bytes *att, size_t natt, plx_bytes *out);
+/* The JSON array of argv (as plx_wire_bytes_json would build it element by element) as one
+ * cJSON_Raw node holding its text: strings escaped, other values {"$bin": k} appended to att
+ * (borrowed; room for argc). Cheaper to build, print and free than a tree. NULL on no
+ * memory. */
+cJSON *plx_wire_argv_json(size_t argc, const plx_bytes *argv, plx_bytes *att, size_t *natt);
 /* 1 if v is {"$bin": i} (only member), with *i set. */
 int plx_wire_is_bin(const cJSON *v, size_t *i);
 /* Builds the JSON for bytes b: a string when it is valid UTF-8 without NUL and shorter than
@@ -420,8 +444,6 @@ cJSON *plx_reply_to_json(const plx_reply *r, plx_answer *a);
 int plx_reply_take(plx_msg *m, plx_reply **out);
 
 /* storage.c */
-/* Builds the JSON argv array of argv (attachments appended to att, room for argc). */
-cJSON *plx_argv_json(size_t argc, const plx_bytes *argv, plx_bytes *att, size_t *natt);
 /* Runs a blocking request whose reply is a storage reply. */
 int plx_storage_request(plx_client *c, cJSON *json, const plx_bytes *att, size_t natt,
                         int timeout_ms, plx_reply **out);

@@ -290,6 +290,7 @@ static int session_start(plx_client *c) {
     c->fatal_sent = 0;
     c->hs_len = 0;
     c->hs_left = 0;
+    c->next_timers_ms = 0;
     c->hello_code = 0;
     c->hello_msg[0] = 0;
     rc = new_reader(c);
@@ -360,9 +361,13 @@ static int timers(plx_client *c, uint64_t ping) {
 
 int plx_io_read(plx_client *c, int timeout_ms) {
     int rc = c->tops->service(c, timeout_ms);
+    uint64_t now;
 
     if (!rc) rc = c->rx_fatal;
-    if (!rc) rc = timers(c, c->ping_interval_ms);
+    if (!rc && (now = plx_client_now_ms()) >= c->next_timers_ms) {
+        c->next_timers_ms = now + PLX_TIMERS_MS; /* not once per reply: they are coarse */
+        rc = timers(c, c->ping_interval_ms);
+    }
     return rc;
 }
 

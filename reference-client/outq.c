@@ -38,18 +38,49 @@ static int copy_frame(plx_outmsg *m, const plx_bytes *iov, size_t niov) {
     return 0;
 }
 
-int plx_outmsg_encode(const plx_encoder_config *cfg, uint32_t msg_id, const cJSON *json,
-                      const plx_bytes *att, size_t natt, plx_outmsg **out) {
+static int same_config(const plx_encoder_config *a, const plx_encoder_config *b) {
+    return a->max_frame == b->max_frame && a->max_message == b->max_message &&
+           a->gzip_threshold == b->gzip_threshold && a->gzip == b->gzip &&
+           a->gzip_level == b->gzip_level && a->stream_prefix == b->stream_prefix &&
+           a->gzip_sample == b->gzip_sample && a->gzip_margin == b->gzip_margin;
+}
+
+plx_encoder *plx_outenc_take(plx_outenc *s, const plx_encoder_config *cfg) {
     plx_encoder_config ec = *cfg;
-    plx_encoder *e;
+    plx_encoder *e = s->enc;
+
+    ec.stream_prefix = 1;
+    if (e && same_config(&ec, &s->cfg)) {
+        s->enc = NULL;
+        return e;
+    }
+    return plx_encoder_new(NULL, &ec);
+}
+
+void plx_outenc_give(plx_outenc *s, const plx_encoder_config *cfg, plx_encoder *e, int reuse) {
+    if (!e) return;
+    if (!reuse || s->enc) {
+        plx_encoder_free(e);
+        return;
+    }
+    s->enc = e;
+    s->cfg = *cfg;
+    s->cfg.stream_prefix = 1;
+}
+
+void plx_outenc_clear(plx_outenc *s) {
+    plx_encoder_free(s->enc);
+    s->enc = NULL;
+}
+
+int plx_outmsg_encode(plx_encoder *e, uint32_t msg_id, const cJSON *json, const plx_bytes *att,
+                      size_t natt, uint32_t max_frame, plx_outmsg **out) {
     plx_outmsg *m;
     plx_bytes iov[PLX_ENCODER_MAX_IOV];
     size_t niov, cap;
     int rc;
 
     *out = NULL;
-    ec.stream_prefix = 1;
-    e = plx_encoder_new(NULL, &ec);
     m = calloc(1, sizeof(*m));
     if (!e || !m) {
         rc = PLX_E_NOMEM;
@@ -58,7 +89,7 @@ int plx_outmsg_encode(const plx_encoder_config *cfg, uint32_t msg_id, const cJSO
     rc = plx_encoder_begin(e, msg_id, json, att, natt);
     if (rc) goto fail;
     /* Frames: ceil(payload / max_frame), at least one; the total includes headers. */
-    cap = plx_encoder_total(e) / (ec.max_frame ? ec.max_frame : PLX_DEFAULT_MAX_FRAME) + 2;
+    cap = plx_encoder_total(e) / (max_frame ? max_frame : PLX_DEFAULT_MAX_FRAME) + 2;
     m->frames = calloc(cap, sizeof(*m->frames));
     if (!m->frames) {
         rc = PLX_E_NOMEM;
@@ -77,11 +108,9 @@ int plx_outmsg_encode(const plx_encoder_config *cfg, uint32_t msg_id, const cJSO
         rc = copy_frame(m, iov, niov);
         if (rc) goto fail;
     }
-    plx_encoder_free(e);
     *out = m;
     return 0;
 fail:
-    plx_encoder_free(e);
     plx_outmsg_free(m);
     return rc;
 }

@@ -15,6 +15,7 @@ static int session_alive(const plx_client *c, uint64_t gen) {
 int plx_send_locked(plx_client *c, uint64_t gen, const cJSON *json, const plx_bytes *att,
                     size_t natt, int force, uint64_t deadline_ms) {
     plx_encoder_config cfg;
+    plx_encoder *e;
     plx_outmsg *m;
     uint32_t msg_id;
     int rc;
@@ -22,9 +23,12 @@ int plx_send_locked(plx_client *c, uint64_t gen, const cJSON *json, const plx_by
     if (!session_alive(c, gen)) return c->closing ? PLX_E_CLOSED : PLX_E_DISCONNECTED;
     cfg = c->enc;
     msg_id = c->next_msg_id++;
+    e = plx_outenc_take(&c->spare, &cfg);
     pthread_mutex_unlock(&c->mu);
-    rc = plx_outmsg_encode(&cfg, msg_id, json, att, natt, &m);
+    rc = plx_outmsg_encode(e, msg_id, json, att, natt, cfg.max_frame, &m);
     pthread_mutex_lock(&c->mu);
+    /* an encoder that failed half-way, or holds a large message's buffers, is not kept */
+    plx_outenc_give(&c->spare, &cfg, e, rc == 0 && m->bytes <= PLX_SPARE_ENCODER_MAX);
     if (rc) return rc;
     /* A message larger than the bound may enter an empty queue (never a deadlock). */
     while (!force && session_alive(c, gen) && c->q.bytes > 0 &&

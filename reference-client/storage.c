@@ -18,20 +18,6 @@ struct plx_pipeline {
     size_t cmd_cap, arg_cap;
 };
 
-cJSON *plx_argv_json(size_t argc, const plx_bytes *argv, plx_bytes *att, size_t *natt) {
-    cJSON *arr = cJSON_CreateArray(), *v;
-
-    for (size_t i = 0; arr && i < argc; i++) {
-        v = plx_wire_bytes_json(argv[i], att, natt);
-        if (!v || !cJSON_AddItemToArray(arr, v)) {
-            cJSON_Delete(v);
-            cJSON_Delete(arr);
-            return NULL;
-        }
-    }
-    return arr;
-}
-
 int plx_storage_request(plx_client *c, cJSON *json, const plx_bytes *att, size_t natt,
                         int timeout_ms, plx_reply **out) {
     plx_msg m;
@@ -77,7 +63,7 @@ int plx_client_cmd(plx_client *c, size_t argc, const plx_bytes *argv, int timeou
     }
     att = malloc(argc * sizeof(*att));
     req = new_request("cmd");
-    arr = att && req ? plx_argv_json(argc, argv, att, &natt) : NULL;
+    arr = att && req ? plx_wire_argv_json(argc, argv, att, &natt) : NULL;
     if (!arr || !cJSON_AddItemToObject(req, "argv", arr)) {
         cJSON_Delete(arr);
         cJSON_Delete(req);
@@ -252,7 +238,7 @@ int plx_client_pipeline(plx_client *c, const plx_pipeline *p, int atomic, int ti
     req = new_request("pipeline");
     cmds = req && att ? cJSON_AddArrayToObject(req, "cmds") : NULL;
     for (size_t i = 0; cmds && i < p->ncmds; i++) {
-        one = plx_argv_json(p->argc[i], p->args + at, att, &natt);
+        one = plx_wire_argv_json(p->argc[i], p->args + at, att, &natt);
         at += p->argc[i];
         if (!one || !cJSON_AddItemToArray(cmds, one)) {
             cJSON_Delete(one);

@@ -43,11 +43,55 @@ static plx_outmsg *make(uint32_t id, size_t n) {
     plx_bytes att = {data, n};
     cJSON *j = cJSON_Parse("{\"t\":\"ping\"}");
     plx_outmsg *m = NULL;
+    plx_outenc spare = {NULL, {0}};
+    plx_encoder *e = plx_outenc_take(&spare, &cfg);
 
-    assert_int_equal(plx_outmsg_encode(&cfg, id, j, &att, 1, &m), 0);
+    assert_non_null(e);
+    assert_int_equal(plx_outmsg_encode(e, id, j, &att, 1, cfg.max_frame, &m), 0);
+    plx_outenc_give(&spare, &cfg, e, 0);
     cJSON_Delete(j);
     free(data);
     return m;
+}
+
+/* The kept encoder: reused for the same configuration only, at most one kept, and the frames
+ * it makes the second time are those a new encoder makes. */
+static void test_outenc_reuse(void **state) {
+    plx_encoder_config cfg = {512, 1u << 20, 1024, 0, 0, 0, 0, 0}, other = cfg;
+    plx_outenc spare = {NULL, {0}};
+    cJSON *j = cJSON_Parse("{\"t\":\"ping\",\"n\":7}");
+    plx_outmsg *m1 = NULL, *m2 = NULL;
+    plx_encoder *e = plx_outenc_take(&spare, &cfg), *e2, *e3;
+    (void)state;
+
+    assert_non_null(e);
+    assert_int_equal(plx_outmsg_encode(e, 9, j, NULL, 0, cfg.max_frame, &m1), 0);
+    plx_outenc_give(&spare, &cfg, e, 1);
+    assert_ptr_equal(spare.enc, e);
+    e2 = plx_outenc_take(&spare, &cfg); /* the same one, taken out */
+    assert_ptr_equal(e2, e);
+    assert_null(spare.enc);
+    assert_int_equal(plx_outmsg_encode(e2, 9, j, NULL, 0, cfg.max_frame, &m2), 0);
+    assert_int_equal(m1->nframes, 1);
+    assert_int_equal(m2->nframes, 1);
+    assert_int_equal(m1->frames[0].len, m2->frames[0].len);
+    assert_memory_equal(m1->frames[0].buf + PLX_CLIENT_HEADROOM,
+                        m2->frames[0].buf + PLX_CLIENT_HEADROOM, m1->frames[0].len);
+    plx_outenc_give(&spare, &cfg, e2, 1);
+    other.max_frame = 1024; /* another configuration: a new encoder */
+    e3 = plx_outenc_take(&spare, &other);
+    assert_non_null(e3);
+    assert_true(e3 != e2);
+    assert_ptr_equal(spare.enc, e2);
+    plx_outenc_give(&spare, &other, e3, 1); /* one is kept already: e3 is freed */
+    assert_ptr_equal(spare.enc, e2);
+    plx_outenc_clear(&spare);
+    assert_null(spare.enc);
+    plx_outenc_give(&spare, &cfg, NULL, 1); /* nothing to give */
+    assert_null(spare.enc);
+    plx_outmsg_free(m1);
+    plx_outmsg_free(m2);
+    cJSON_Delete(j);
 }
 
 /* The msg_id of the frame at p (stream binding: after the 4-byte prefix). */
@@ -185,6 +229,54 @@ static void test_reply_decode(void **state) {
     }
 }
 
+/* argv as one raw JSON text: strings escaped so they parse back to the same bytes, the rest
+ * (not UTF-8, a NUL, 1024 bytes or more) as {"$bin": k} attachments in order. */
+static void test_argv_json(void **state) {
+    static const char ctl[] = "a\"b\\c\x01\x1f\n\t/\xc3\xa9\xf0\x9f\x98\x80";
+    static const uint8_t bad_utf8[] = {'x', 0xff, 'y'}, nul[] = {'a', 0, 'b'};
+    uint8_t *big = calloc(1, 1024);
+    plx_bytes argv[7] = {{(const uint8_t *)"HSET", 4},
+                         {(const uint8_t *)ctl, sizeof(ctl) - 1},
+                         {bad_utf8, sizeof(bad_utf8)},
+                         {(const uint8_t *)"", 0},
+                         {nul, sizeof(nul)},
+                         {big, 1024},
+                         {big, 1023}}; /* set below: 1023 'z', a string */
+    plx_bytes att[7];
+    size_t natt = 0;
+    cJSON *raw, *parsed;
+    (void)state;
+
+    assert_non_null(big);
+    memset(big, 'z', 1023); /* big[1023] stays 0: the 1024-byte value holds a NUL */
+    raw = plx_wire_argv_json(7, argv, att, &natt);
+    assert_non_null(raw);
+    assert_true(cJSON_IsRaw(raw));
+    parsed = cJSON_Parse(raw->valuestring);
+    assert_true(cJSON_IsArray(parsed));
+    assert_int_equal(cJSON_GetArraySize(parsed), 7);
+    assert_string_equal(cJSON_GetArrayItem(parsed, 0)->valuestring, "HSET");
+    assert_string_equal(cJSON_GetArrayItem(parsed, 1)->valuestring, ctl);
+    assert_string_equal(cJSON_GetArrayItem(parsed, 3)->valuestring, "");
+    assert_int_equal(strlen(cJSON_GetArrayItem(parsed, 6)->valuestring), 1023);
+    assert_int_equal(natt, 3);
+    size_t k;
+    assert_true(plx_wire_is_bin(cJSON_GetArrayItem(parsed, 2), &k) && k == 0);
+    assert_true(plx_wire_is_bin(cJSON_GetArrayItem(parsed, 4), &k) && k == 1);
+    assert_true(plx_wire_is_bin(cJSON_GetArrayItem(parsed, 5), &k) && k == 2);
+    assert_ptr_equal(att[0].data, bad_utf8);
+    assert_ptr_equal(att[1].data, nul);
+    assert_int_equal(att[2].len, 1024);
+    /* '"' and '\\' escaped, control bytes as \u00xx, the rest (UTF-8 too) as it is */
+    assert_non_null(strstr(raw->valuestring, "\"a\\\"b\\\\c\\u0001\\u001f\\u000a\\u0009/"));
+    cJSON_Delete(parsed);
+    cJSON_Delete(raw);
+    raw = plx_wire_argv_json(0, argv, att, &natt); /* no arguments: [] */
+    assert_string_equal(raw->valuestring, "[]");
+    cJSON_Delete(raw);
+    free(big);
+}
+
 static void test_reply_encode(void **state) {
     plx_answer a;
     plx_reply *arr = plx_reply_array(4);
@@ -234,6 +326,7 @@ static void test_errors(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_parse),    cmocka_unit_test(test_outq),
+        cmocka_unit_test(test_outenc_reuse), cmocka_unit_test(test_argv_json),
         cmocka_unit_test(test_pending),      cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_reply_decode), cmocka_unit_test(test_reply_encode),
         cmocka_unit_test(test_errors),
