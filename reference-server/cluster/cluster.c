@@ -90,6 +90,11 @@ void plx_cluster_start(plx_cluster *cl, uint64_t now_ms) {
 void plx_cluster_stop(plx_cluster *cl, uint64_t now_ms) {
     cl->now = now_ms;
     cl_broadcast(cl, cl_env(cl, "bye"), NULL, 0);
+    cl->bye = cl->seq;
+}
+
+int plx_cluster_stopped(const plx_cluster *cl) {
+    return cl->bye && cl->echo >= cl->bye;
 }
 
 /* A broadcast's seq from instance i: 1 when its directory change applies now. */
@@ -197,8 +202,10 @@ int plx_cluster_receive(plx_cluster *cl, const char *channel, const uint8_t *dat
     const char *f = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m.json, "from"));
     if (!cl_get_u64(m.json, "v", &v) || v != 1 || !t || !cl_parse_hex(f, &from))
         rc = PLX_E_BAD_VALUE;
-    else if (from != cl->id) /* our own broadcasts come back */
+    else if (from != cl->id)
         rc = dispatch(cl, from, t, m.json, &m, now_ms);
+    else if (cl_get_u64(m.json, "seq", &v) && v > cl->echo) /* our own broadcasts come back */
+        cl->echo = v;
     if (rc != 0) cl->st.dropped++;
     plx_msg_clear(&m);
     return rc;

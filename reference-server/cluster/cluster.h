@@ -74,6 +74,9 @@ int plx_cluster_receive(plx_cluster *cl, const char *channel, const uint8_t *dat
 uint64_t plx_cluster_tick(plx_cluster *cl, uint64_t now_ms);
 /* Tells the other instances this one leaves (they drop its clients at once). */
 void plx_cluster_stop(plx_cluster *cl, uint64_t now_ms);
+/* 1 once the bye of plx_cluster_stop came back on the broadcast channel (so the bus has it:
+ * the caller may close its connection to the bus now). */
+int plx_cluster_stopped(const plx_cluster *cl);
 void plx_cluster_stats_get(const plx_cluster *cl, plx_cluster_stats *out);
 
 #endif

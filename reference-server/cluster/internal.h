@@ -112,6 +112,8 @@ struct plx_cluster {
     char channel[sizeof(PLX_CLUSTER_CHANNEL_PREFIX) + 16];
     char prefix[24]; /* auto names: client-<8 hex>- */
     uint64_t seq;    /* last broadcast seq */
+    uint64_t echo;   /* the last of our broadcasts that came back */
+    uint64_t bye;    /* the seq of our bye, 0 before plx_cluster_stop */
     uint64_t now;    /* the latest now_ms given (callbacks from the hub carry none) */
     uint64_t next_hb;
     cl_inst **inst; /* bound: cfg.max_instances */

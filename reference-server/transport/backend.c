@@ -11,6 +11,7 @@
 #include <libwebsockets.h>
 
 #include "backend.h"
+#include "cluster_glue.h"
 #include "log.h"
 #include "rstore.h"
 #include "server.h"
@@ -79,6 +80,7 @@ int plx_backend_start(plx_server *s) {
     rc.keyspace = 1;
     rc.wake = wake;
     rc.wake_ud = s->ctx;
+    if (s->glue) rc.channels = plx_glue_channels(s->glue, &rc.nchannels); /* the cluster bus */
     b->rs = plx_rstore_new(&rc, err, sizeof(err));
     if (!b->rs) {
         plx_log(PLX_LOG_ERROR, "--storage %s: %s", s->opt->storage_url, err);
@@ -135,6 +137,10 @@ void plx_backend_drain(plx_server *s) {
 
 int plx_backend_up(const plx_server *s) {
     return !s->backend || s->backend->up;
+}
+
+plx_rstore *plx_backend_rstore(const plx_server *s) {
+    return s->backend ? s->backend->rs : NULL;
 }
 
 void plx_backend_set_bus(plx_server *s, plx_bus_fn fn, void *ud) {

@@ -30,6 +30,8 @@ int plx_backend_start(struct plx_server *s);
 void plx_backend_drain(struct plx_server *s);
 /* 1 unless the server stores on Redis and the connection to it is down. */
 int plx_backend_up(const struct plx_server *s);
+/* The rstore (NULL before plx_backend_start or without Redis). */
+struct plx_rstore *plx_backend_rstore(const struct plx_server *s);
 /* Where bus messages go (NULL: logged and dropped). */
 void plx_backend_set_bus(struct plx_server *s, plx_bus_fn fn, void *ud);
 /* Stops the workers (no event is delivered after) and frees the backend. Safe when none. */

@@ -8,8 +8,10 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "backend.h"
 #include "cluster_glue.h"
 #include "log.h"
+#include "server.h"
 
 struct plx_glue {
     plx_cluster *cl;
@@ -17,6 +19,7 @@ struct plx_glue {
     const char *channels[2];
     int subscribed; /* the rstore's subscriptions were confirmed at the last tick */
     int started;
+    uint64_t stop_ms; /* plx_glue_stop's now, 0 before */
 };
 
 static int publish(void *ud, const char *channel, const uint8_t *data, size_t len) {
@@ -59,12 +62,12 @@ void plx_glue_attach(plx_glue *g, plx_rstore *rs) {
     g->rs = rs;
 }
 
-int plx_glue_event(plx_glue *g, const plx_rstore_event *ev, uint64_t now_ms) {
-    if (ev->kind != PLX_REV_MESSAGE || !ev->channel) return 0;
-    if (strcmp(ev->channel, g->channels[0]) != 0 && strcmp(ev->channel, g->channels[1]) != 0)
-        return 0;
-    plx_cluster_receive(g->cl, ev->channel, ev->data.data, ev->data.len, now_ms);
-    return 1;
+void plx_glue_bus(void *ud, const char *channel, const uint8_t *data, size_t len) {
+    plx_glue *g = ud;
+    int rc = plx_cluster_receive(g->cl, channel, data, len, plx_now_ms());
+    if (rc != 0)
+        plx_log(PLX_LOG_DEBUG, "cluster: bus message on %s dropped: %s", channel,
+                plx_error_name(rc) ? plx_error_name(rc) : "?");
 }
 
 uint64_t plx_glue_tick(plx_glue *g, uint64_t now_ms) {
@@ -85,11 +88,33 @@ uint64_t plx_glue_tick(plx_glue *g, uint64_t now_ms) {
 }
 
 void plx_glue_stop(plx_glue *g, uint64_t now_ms) {
+    g->stop_ms = now_ms ? now_ms : 1;
     if (g->started) plx_cluster_stop(g->cl, now_ms);
+}
+
+int plx_glue_flushed(const plx_glue *g, uint64_t now_ms) {
+    return !g->started || plx_cluster_stopped(g->cl) ||
+           (g->stop_ms && now_ms >= g->stop_ms + PLX_GLUE_BYE_WAIT_MS);
 }
 
 void plx_glue_free(plx_glue *g) {
     if (!g) return;
     plx_cluster_free(g->cl);
     free(g);
+}
+
+int plx_glue_server_init(plx_server *s) {
+    char err[128];
+    if (s->opt->storage != PLX_STORAGE_REDIS) return 0;
+    if (!(s->glue = plx_glue_new(s->hub, err, sizeof(err)))) {
+        plx_log(PLX_LOG_ERROR, "cluster: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+void plx_glue_server_attach(plx_server *s) {
+    if (!s->glue) return;
+    plx_glue_attach(s->glue, plx_backend_rstore(s));
+    plx_backend_set_bus(s, plx_glue_bus, s->glue);
 }

@@ -3,9 +3,9 @@
  * whose bus is the Redis backend's pub/sub (rstore.h). Made only with --storage redis://.
  *
  * Order: plx_glue_new (draws the instance id; its channels go into the rstore's config),
- * plx_rstore_new, plx_glue_attach; then every MESSAGE and STATE event from plx_rstore_poll goes
- * to plx_glue_event and plx_glue_tick runs on the service loop's timer. At shutdown:
- * plx_glue_stop before the rstore is freed, plx_glue_free before the hub is.
+ * plx_rstore_new, plx_glue_attach; then every MESSAGE event from plx_rstore_poll goes to
+ * plx_glue_bus and plx_glue_tick runs on the service loop's timer. At shutdown: plx_glue_stop
+ * before the rstore is freed, plx_glue_free before the hub and the rstore are.
  */
 #ifndef PLX_CLUSTER_GLUE_H
 #define PLX_CLUSTER_GLUE_H
@@ -26,13 +26,25 @@ const char *const *plx_glue_channels(const plx_glue *g, size_t *n);
  * request) once rs confirms the subscriptions, and asks for every directory again whenever
  * they come back after a loss (see plx_glue_tick). */
 void plx_glue_attach(plx_glue *g, plx_rstore *rs);
-/* Takes a MESSAGE event for the cluster's channels (1); other events are not its (0). */
-int plx_glue_event(plx_glue *g, const plx_rstore_event *ev, uint64_t now_ms);
+/* A message received on one of the channels (borrowed), on the service thread: a plx_bus_fn
+ * (backend.h) with the glue as ud. */
+void plx_glue_bus(void *g, const char *channel, const uint8_t *data, size_t len);
 /* Heartbeats, dead instances, (re)start on the subscriptions' state. Returns the next now_ms
  * it wants (at most 100 ms ahead while the subscriptions are not confirmed). */
 uint64_t plx_glue_tick(plx_glue *g, uint64_t now_ms);
 /* Tells the other instances this one leaves (bye). */
 void plx_glue_stop(plx_glue *g, uint64_t now_ms);
+/* 1 when the rstore may be freed: the bye came back from Redis, PLX_GLUE_BYE_WAIT_MS passed
+ * since plx_glue_stop, or the cluster never started. */
+int plx_glue_flushed(const plx_glue *g, uint64_t now_ms);
+#define PLX_GLUE_BYE_WAIT_MS 1000
 void plx_glue_free(plx_glue *g);
+
+struct plx_server;
+/* plexus-server with --storage redis://: makes s->glue before the backend starts (its
+ * channels go into the rstore's config there). 0, or -1 after logging. Nothing otherwise. */
+int plx_glue_server_init(struct plx_server *s);
+/* After the backend started: publishes through its rstore and takes its bus messages. */
+void plx_glue_server_attach(struct plx_server *s);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "cluster_glue.h"
 #include "conn.h"
 #include "log.h"
 #include "server.h"
@@ -76,6 +77,10 @@ static void on_tick(lws_sorted_usec_list_t *sul) {
     plx_backend_drain(s); /* a lost wake-up strands nothing */
     now = plx_now_ms();
     next = plx_hub_tick(s->hub, now);
+    if (s->glue) {
+        uint64_t g = plx_glue_tick(s->glue, now);
+        if (g < next) next = g;
+    }
     uint64_t delay = PLX_TICK_MAX_MS;
 
     if (now - s->last_reader_tick >= PLX_READER_TICK_MS) {
@@ -220,7 +225,8 @@ int plx_server_init(plx_server *s, const plx_options *o) {
         plx_log(PLX_LOG_ERROR, "cannot create the libwebsockets context");
         return -1;
     }
-    if (plx_backend_start(s) || plx_ws_listen(s)) return -1;
+    if (plx_glue_server_init(s) || plx_backend_start(s) || plx_ws_listen(s)) return -1;
+    plx_glue_server_attach(s);
     if (o->tcp_port >= 0 && plx_tcp_listen(s)) return -1;
     s->last_reader_tick = plx_now_ms();
     lws_sul_schedule(s->ctx, 0, &s->tick_sul, on_tick, 1);
@@ -247,8 +253,12 @@ int plx_server_run(plx_server *s, volatile sig_atomic_t *stop) {
              * replies a busy peer has not read yet (which could outlast the flush time) */
             plx_connmap_each(s->conns, drop_unsent, NULL);
             plx_hub_shutdown(s->hub, now);
+            if (s->glue) plx_glue_stop(s->glue, now); /* the others drop our clients at once */
         }
-        if (s->shutting_down && (s->live == 0 || plx_now_ms() >= s->shutdown_deadline)) break;
+        uint64_t now = plx_now_ms();
+        if (s->shutting_down && ((s->live == 0 && (!s->glue || plx_glue_flushed(s->glue, now))) ||
+                                 now >= s->shutdown_deadline))
+            break;
         if (lws_service(s->ctx, 0) < 0) {
             plx_log(PLX_LOG_ERROR, "libwebsockets service failed");
             return -1;
@@ -259,6 +269,8 @@ int plx_server_run(plx_server *s, volatile sig_atomic_t *stop) {
 }
 
 void plx_server_free(plx_server *s) {
+    plx_glue_free(s->glue); /* closes the proxies while the hub and connections live */
+    s->glue = NULL;
     plx_backend_free(s); /* its workers wake s->ctx: stopped first */
     if (s->ctx) {
         lws_sul_cancel(&s->tick_sul);

@@ -25,6 +25,7 @@
 
 struct plx_conn;
 struct plx_backend;
+struct plx_glue;
 
 typedef struct plx_server {
     const plx_options *opt;
@@ -33,6 +34,7 @@ typedef struct plx_server {
     char host[64];    /* --host resolved to a numeric address for lws (which takes no names) */
     plx_store *store; /* NULL with --storage none or redis://... */
     struct plx_backend *backend; /* --storage redis://... (backend.c), else NULL */
+    struct plx_glue *glue;       /* --storage redis://...: the cluster (cluster_glue.c) */
     plx_hub *hub;
     plx_connmap *conns;       /* hub id -> struct plx_conn *, until the socket is gone */
     struct plx_conn *opening; /* the connection inside plx_hub_open, not yet in conns */
