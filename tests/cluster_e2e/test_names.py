@@ -1,0 +1,106 @@
+"""Client names across instances (SPEC 9.2, 16.2): a name is held by one connection of the
+whole cluster; NAME_TAKEN on another instance, for hello and rename; freed names are free
+everywhere; assigned names never collide; of two simultaneous hellos with one name on two
+instances exactly one wins; the override key replaces a holder on another instance."""
+import asyncio
+
+from plexus.client import Client
+from plexus.errors import PlexusError
+
+from helpers import HOP, SLACK, close_all, connect, error_of, refused, run, until, welcomed, Inbox
+
+
+def test_name_taken_across_instances(pair):
+    A, B = pair
+
+    async def go():
+        x = await connect(A.ws, name="n-x")
+        c = await Client.connect(B.tcp)
+        e = await error_of(c.hello(name="n-x"))
+        assert (e.code, e.name) == (603, "NAME_TAKEN")
+        w = await c.hello(name="n-y")  # SES-9: the connection stays and may try again
+        assert w["name"] == "n-y"
+        e = await error_of(c.rename("n-x"))
+        assert (e.code, e.name) == (603, "NAME_TAKEN")
+        e = await error_of(x.rename("n-y"))
+        assert e.name == "NAME_TAKEN"
+        # a renamed client's old name is free on the other instance, its new one taken
+        assert await x.rename("n-x2") is True
+        ok, _ = await until(lambda: welcomed(B.ws, name="n-x"), HOP + SLACK)
+        assert ok
+        assert (await refused(B.ws, name="n-x2")).name == "NAME_TAKEN"
+        # a client that left frees its name for the other instance
+        await c.close()
+        ok, _ = await until(lambda: welcomed(A.ws, name="n-y"), HOP + SLACK)
+        assert ok
+        await x.close()
+    run(go())
+
+
+def test_assigned_names_never_collide(pair):
+    A, B = pair
+
+    async def go():
+        clients = await asyncio.gather(*[connect(url) for url in (A.ws, B.ws) * 10])
+        names = [c.name for c in clients]
+        assert len(set(names)) == 20, names
+        # an assigned name is held like any other
+        assert (await refused(B.tcp, name=clients[0].name)).name == "NAME_TAKEN"
+        assert (await refused(A.tcp, name=clients[1].name)).name == "NAME_TAKEN"
+        await close_all(*clients)
+    run(go())
+
+
+def test_simultaneous_hellos_one_winner(pair):
+    A, B = pair
+
+    async def go():
+        for i in range(10):
+            ca, cb = await Client.connect(A.ws), await Client.connect(B.tcp)
+            outcomes = await asyncio.gather(ca.hello(name=f"race-{i}"), cb.hello(name=f"race-{i}"),
+                                            return_exceptions=True)
+            won = [o for o in outcomes if isinstance(o, dict)]
+            lost = [o for o in outcomes if isinstance(o, PlexusError)]
+            assert len(won) == 1 and len(lost) == 1, outcomes
+            assert won[0]["name"] == f"race-{i}" and lost[0].name == "NAME_TAKEN"
+            await close_all(ca, cb)
+    run(go())
+
+
+def test_override_replaces_holder_on_other_instance(cluster):
+    A = cluster.start("--override-key", "ovk-123456")
+    B = cluster.start("--override-key", "ovk-123456")
+
+    async def go():
+        watcher = await connect(B.ws, name="ov-watch", presence=True)
+        inbox = Inbox(watcher)
+        old = await connect(A.ws, name="ov-x")
+        assert await inbox.next() == ("presence", {"t": "presence", "kind": "join", "name": "ov-x",
+                                                   "groups": []})
+        gate = asyncio.Event()
+
+        async def slow(args, call):
+            await gate.wait()
+            return "late"
+
+        await old.register(["ov.slow"], slow)
+        caller = await connect(B.tcp, name="ov-caller")
+        assert await inbox.next() == ("presence", {"t": "presence", "kind": "join",
+                                                   "name": "ov-caller", "groups": []})
+        pending = asyncio.ensure_future(caller.call("ov.slow", timeout_ms=20000))
+        await asyncio.sleep(0.3)
+        new = await connect(B.ws, name="ov-x", override="ovk-123456")
+        assert new.name == "ov-x"
+        closed = await old.wait_closed(HOP + SLACK)
+        assert closed.error is not None and closed.error.name == "REPLACED"
+        e = await error_of(asyncio.wait_for(pending, HOP + SLACK))
+        assert e.name == "PEER_GONE"
+        assert await inbox.take(2) == [
+            ("presence", {"t": "presence", "kind": "leave", "name": "ov-x"}),
+            ("presence", {"t": "presence", "kind": "join", "name": "ov-x", "groups": []}),
+        ]
+        await inbox.quiet()
+        assert (await refused(A.ws, name="ov-x")).name == "NAME_TAKEN"
+        gate.set()
+        await close_all(watcher, old, caller, new)
+    run(go())
