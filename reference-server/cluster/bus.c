@@ -23,6 +23,7 @@ cJSON *cl_env(const plx_cluster *cl, const char *t) {
 
 int cl_publish(plx_cluster *cl, const char *channel, cJSON *env, const plx_bytes *att,
                size_t natt) {
+    if (cl->ev) cl_flush_events(cl); /* held events first: the bus keeps the hub's order */
     uint8_t *out = NULL;
     size_t len = 0;
     int rc = env ? plx_body_encode(NULL, env, att, natt, &out, &len) : PLX_E_NOMEM;

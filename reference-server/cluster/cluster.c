@@ -51,6 +51,7 @@ void plx_cluster_free(plx_cluster *cl) {
     }
     free(v);
     plx_hub_set_peer(cl->hub, NULL);
+    cl_batches_free(cl);
     for (size_t i = 0; i < cl->ninst; i++)
         free(cl->inst[i]);
     free(cl->inst);

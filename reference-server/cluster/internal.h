@@ -104,6 +104,13 @@ typedef struct cl_remote {
     uint32_t gen;
 } cl_remote;
 
+/* One event for several clients of one instance, held while the hub delivers a send. */
+typedef struct cl_batch {
+    uint64_t inst;
+    uint64_t *ids;
+    size_t n, cap;
+} cl_batch;
+
 struct plx_cluster {
     plx_cluster_config cfg;
     plx_hub *hub;
@@ -121,6 +128,11 @@ struct plx_cluster {
     cl_table by_remote; /* (inst, rid) -> cl_remote */
     cl_table by_proxy;  /* (0, proxy) -> cl_remote */
     size_t npending;
+    const cJSON *ev; /* the event being batched (borrowed from the hub until its flush) */
+    const plx_bytes *ev_att;
+    size_t ev_natt;
+    cl_batch *batches; /* one per instance with recipients of ev; bound: max_instances */
+    size_t nbatches, cap_batches;
     plx_cluster_stats st;
 };
 
@@ -172,6 +184,9 @@ plx_hub_change cl_change_parse(const char *s);
 
 /* Installs the hub peer callbacks. 0 or an error. */
 int cl_relay_install(plx_cluster *cl);
+/* Publishes the batched event (one to{ids, msg} per instance) and forgets it. */
+void cl_flush_events(plx_cluster *cl);
+void cl_batches_free(plx_cluster *cl);
 /* Direct messages: to, rep, fail, kick. */
 void cl_on_to(plx_cluster *cl, uint64_t from, const cJSON *env, const plx_msg *m, uint64_t now);
 void cl_on_rep(plx_cluster *cl, uint64_t from, const cJSON *env, const plx_msg *m, uint64_t now);

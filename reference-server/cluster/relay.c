@@ -4,6 +4,8 @@
  *
  *   to    {id, msg}       a call, read or event the hub sent to a proxy, for client id of the
  *                         receiving instance (a call or read is relayed: plx_hub_relay)
+ *   to    {ids, msg}      an event for several clients of the receiving instance: the hub's
+ *                         recipients of one send, batched per instance until peer.flush
  *   rep   {id, sid, msg}  client id's reply to the relayed call or read the sender's hub
  *                         numbered sid; handled on the origin as a reply from id's proxy
  *   fail  {id, sid, code} the call or read sid could not reach client id (PEER_GONE,
@@ -36,15 +38,91 @@ static int send_msg(plx_cluster *cl, uint64_t inst, cJSON *env, uint64_t id, con
     return cl_publish(cl, channel, env, att, natt);
 }
 
+void cl_flush_events(plx_cluster *cl) {
+    const cJSON *ev = cl->ev;
+    cl->ev = NULL; /* cl_publish flushes while ev is set */
+    for (size_t i = 0; ev && i < cl->nbatches; i++) {
+        cl_batch *b = &cl->batches[i];
+        char channel[sizeof(cl->channel)];
+        cl_channel_of(b->inst, channel, sizeof(channel));
+        cJSON *env = cl_env(cl, "to"), *ids = cJSON_CreateArray();
+        for (size_t k = 0; ids && k < b->n; k++)
+            cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)b->ids[k]));
+        if (!env || !ids) {
+            cJSON_Delete(ids);
+            ids = NULL;
+        }
+        if (ids) cJSON_AddItemToObject(env, "ids", ids);
+        if (!ids || !cJSON_AddItemReferenceToObject(env, "msg", (cJSON *)ev)) {
+            cJSON_Delete(env);
+            env = NULL;
+        }
+        cl_publish(cl, channel, env, cl->ev_att, cl->ev_natt);
+        b->n = 0;
+    }
+    cl->nbatches = 0;
+}
+
+void cl_batches_free(plx_cluster *cl) {
+    for (size_t i = 0; i < cl->cap_batches; i++)
+        free(cl->batches[i].ids);
+    free(cl->batches);
+    cl->batches = NULL;
+    cl->nbatches = cl->cap_batches = 0;
+}
+
+/* Holds event json for remote client r (batched with the other recipients of r's instance).
+ * 0 or NOMEM. */
+static int hold_event(plx_cluster *cl, cl_remote *r, const cJSON *json, const plx_bytes *att,
+                      size_t natt) {
+    if (cl->ev != json) {
+        if (cl->ev) cl_flush_events(cl);
+        cl->ev = json;
+        cl->ev_att = att;
+        cl->ev_natt = natt;
+    }
+    cl_batch *b = NULL;
+    for (size_t i = 0; i < cl->nbatches && !b; i++)
+        if (cl->batches[i].inst == r->inst) b = &cl->batches[i];
+    if (!b) {
+        if (cl->nbatches == cl->cap_batches) {
+            size_t cap = cl->cap_batches ? cl->cap_batches * 2 : 4;
+            cl_batch *v = realloc(cl->batches, cap * sizeof(*v));
+            if (!v) return PLX_E_NOMEM;
+            memset(v + cl->cap_batches, 0, (cap - cl->cap_batches) * sizeof(*v));
+            cl->batches = v;
+            cl->cap_batches = cap;
+        }
+        b = &cl->batches[cl->nbatches++];
+        b->inst = r->inst;
+        b->n = 0;
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        uint64_t *v = realloc(b->ids, cap * sizeof(*v));
+        if (!v) return PLX_E_NOMEM;
+        b->ids = v;
+        b->cap = cap;
+    }
+    b->ids[b->n++] = r->rid;
+    return 0;
+}
+
+static void peer_flush(void *ud) {
+    cl_flush_events(ud);
+}
+
 static int peer_send(void *ud, plx_conn_id p, const cJSON *json, const plx_bytes *att,
                      size_t natt) {
     plx_cluster *cl = ud;
     cl_remote *r = cl_remote_of_proxy(cl, p);
     if (!r) return PLX_E_INVAL;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "t");
+    const char *type = cJSON_IsString(t) ? t->valuestring : NULL;
     /* Errors the hub sends a proxy (UNKNOWN_CALL for a late reply) name the origin's ids,
      * meaningless to the client: dropped (CLUSTER.md). */
-    if (!carried(cJSON_IsString(t) ? t->valuestring : NULL)) return 0;
+    if (!carried(type)) return 0;
+    if (strcmp(type, "event") == 0) return hold_event(cl, r, json, att, natt);
     return send_msg(cl, r->inst, cl_env(cl, "to"), r->rid, json, att, natt);
 }
 
@@ -102,7 +180,8 @@ static void peer_dropped(void *ud, plx_conn_id p, int code) {
 }
 
 int cl_relay_install(plx_cluster *cl) {
-    plx_hub_peer peer = {peer_send, peer_changed, peer_relayed, peer_dropped, cl->prefix, cl};
+    plx_hub_peer peer = {
+        peer_send, peer_changed, peer_relayed, peer_dropped, peer_flush, cl->prefix, cl};
     return plx_hub_set_peer(cl->hub, &peer);
 }
 
@@ -129,16 +208,35 @@ static void send_fail(plx_cluster *cl, uint64_t to, uint64_t id, uint64_t sid, i
     cl_publish(cl, channel, env, NULL, 0);
 }
 
+/* An event for the clients listed in ids. */
+static void push_all(plx_cluster *cl, const cJSON *ids, const plx_msg *in, uint64_t now) {
+    for (const cJSON *e = ids->child; e; e = e->next) {
+        uint64_t id;
+        if (cJSON_IsNumber(e) && e->valuedouble >= 1 && e->valuedouble < 9007199254740992.0 &&
+            (id = (uint64_t)e->valuedouble) == e->valuedouble)
+            plx_hub_push(cl->hub, id, in, now); /* too large or gone: skipped, as locally */
+    }
+}
+
 void cl_on_to(plx_cluster *cl, uint64_t from, const cJSON *env, const plx_msg *m, uint64_t now) {
     uint64_t id = 0, sid = 0;
     plx_msg in;
-    if (!cl_get_u64(env, "id", &id) || inner(env, m, PLX_DIR_S2C, &in) != 0) {
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(env, "ids");
+    if ((!cl_get_u64(env, "id", &id) && !cJSON_IsArray(ids)) ||
+        inner(env, m, PLX_DIR_S2C, &in) != 0) {
         cl->st.dropped++;
         return;
     }
     const char *t = cJSON_GetObjectItemCaseSensitive(in.json, "t")->valuestring;
     if (strcmp(t, "event") == 0) {
-        plx_hub_push(cl->hub, id, &in, now); /* too large or gone: skipped, as locally */
+        if (cJSON_IsArray(ids))
+            push_all(cl, ids, &in, now);
+        else
+            plx_hub_push(cl->hub, id, &in, now); /* too large or gone: skipped, as locally */
+        return;
+    }
+    if (!id) {
+        cl->st.dropped++;
         return;
     }
     if (!carried(t) || !cl_get_u64(in.json, "id", &sid)) {

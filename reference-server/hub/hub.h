@@ -187,6 +187,10 @@ typedef struct plx_hub_peer {
     /* The hub dropped proxy p by itself with code (PLX_E_REPLACED: a hello with the
      * override key took its name). Not called for plx_hub_proxy_close. */
     void (*dropped)(void *ud, plx_conn_id p, int code);
+    /* May be NULL. Called once a send's event went to every recipient: an event peer.send
+     * held to batch the recipients of one instance must go out now (json and att passed to
+     * peer.send are valid until this call returns, not after). */
+    void (*flush)(void *ud);
     const char *auto_prefix; /* names assigned at hello are auto_prefix + N; NULL: "client-" */
     void *ud;
 } plx_hub_peer;

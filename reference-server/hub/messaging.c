@@ -98,6 +98,7 @@ void hub_on_send(plx_hub *h, hub_conn *c, const plx_msg *m) {
         for (hub_conn *k = h->head; k; k = k->next)
             deliver(h, k, c, echo, ev, &att, &n);
     }
+    if (h->peer.flush) h->peer.flush(h->peer.ud); /* events it held for proxies go out */
     cJSON_Delete(ev);
     if (has_id) {
         cJSON *r = cJSON_CreateObject();

@@ -211,6 +211,17 @@ static void events_across_instances(void **state) {
     take_event(w, 1, b, "x", "alice");
     take_event(w, 2, c, "x", "alice");
     assert_int_equal(th_count(net_th(w, 0), a, "event"), 0);
+    /* Recipients on one instance share one bus message. */
+    plx_conn_id m[3];
+    for (size_t i = 0; i < 3; i++)
+        m[i] = net_client(w, 1, NULL, "\"groups\":[\"many\"]");
+    plx_cluster_stats before, after;
+    plx_cluster_stats_get(w->n[0].cl, &before);
+    net_sendf(w, 0, a, "{\"t\":\"send\",\"to\":\"group:many\",\"event\":\"m\"}");
+    plx_cluster_stats_get(w->n[0].cl, &after);
+    assert_int_equal(after.published - before.published, 1);
+    for (size_t i = 0; i < 3; i++)
+        take_event(w, 1, m[i], "m", "alice");
     /* An unknown client is unknown everywhere. */
     net_sendf(w, 0, a, "{\"t\":\"send\",\"id\":4,\"to\":\"client:zed\",\"event\":\"x\"}");
     th_err(net_th(w, 0), a, 4, "UNKNOWN_CLIENT");
