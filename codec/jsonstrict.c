@@ -137,3 +137,65 @@ int plx_json_tree_ok(const plx_allocator *a, const cJSON *item) {
     }
     return cJSON_IsObject(item) ? members_distinct(a, item, n) : 0;
 }
+
+/* 1 if v is 2^53 or more in magnitude (such a double is an integer). */
+static int big(double v) {
+    return v >= PLX_JSON_EXACT_LIMIT || v <= -PLX_JSON_EXACT_LIMIT;
+}
+
+/* 1 if some number under item is 2^53 or more in magnitude. */
+static int has_big_integer(const cJSON *item) {
+    if (cJSON_IsNumber(item)) return big(item->valuedouble);
+    for (const cJSON *c = item->child; c; c = c->next)
+        if (has_big_integer(c)) return 1;
+    return 0;
+}
+
+/* Moves *i to the next number token of the text (strings skipped); 0 when there is none. */
+static int next_number(const uint8_t *t, size_t len, size_t *i) {
+    while (*i < len) {
+        uint8_t c = t[*i];
+        if (c == '-' || is_digit(c)) return 1;
+        if (c == '"') {
+            if (!lex_string(t, len, i)) return 0;
+        } else {
+            (*i)++;
+        }
+    }
+    return 0;
+}
+
+/* Pairs the number nodes under item, in document order, with the number tokens of the text
+ * from *i on, and keeps the text of the big integer literals. PLX_E_NOMEM or 0; -1 when the
+ * text and the tree do not match (not the text the tree was parsed from). */
+static int keep_digits(cJSON *item, const uint8_t *t, size_t len, size_t *i) {
+    if (cJSON_IsNumber(item)) {
+        size_t start;
+        if (!next_number(t, len, i)) return -1;
+        start = *i;
+        if (!lex_number(t, len, i)) return -1;
+        int integer = 1;
+        for (size_t k = start; k < *i; k++)
+            if (t[k] == '.' || t[k] == 'e' || t[k] == 'E') integer = 0;
+        if (integer && big(item->valuedouble) && !item->valuestring) {
+            char *d = cJSON_malloc(*i - start + 1);
+            if (!d) return PLX_E_NOMEM;
+            memcpy(d, t + start, *i - start);
+            d[*i - start] = 0;
+            item->valuestring = d;
+        }
+        return 0;
+    }
+    for (cJSON *c = item->child; c; c = c->next) {
+        int rc = keep_digits(c, t, len, i);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int plx_json_keep_digits(cJSON *root, const uint8_t *text, size_t len) {
+    size_t i = 0;
+
+    if (!root || !has_big_integer(root)) return 0;
+    return keep_digits(root, text, len, &i) == PLX_E_NOMEM ? PLX_E_NOMEM : 0;
+}

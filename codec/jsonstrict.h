@@ -26,4 +26,13 @@ int plx_json_lex_ok(const uint8_t *text, size_t len);
  * member, freed before returning). Returns 0, PLX_E_BAD_JSON or PLX_E_NOMEM. */
 int plx_json_tree_ok(const plx_allocator *a, const cJSON *item);
 
+/* 2^53: integers of this magnitude or more are not all exact as doubles. */
+#define PLX_JSON_EXACT_LIMIT 9007199254740992.0
+
+/* For every number of the tree under root (parsed from text[0..len)) written as an integer
+ * literal of magnitude 2^53 or more, keeps the literal's digits in the node's valuestring
+ * (allocated with cJSON_malloc; cJSON_Delete frees it), so a reader can take the exact value
+ * (STO-8). Nothing is done when the tree has no such number. 0 or PLX_E_NOMEM. */
+int plx_json_keep_digits(cJSON *root, const uint8_t *text, size_t len);
+
 #endif

@@ -8,13 +8,15 @@
 #include <string.h>
 
 #include "internal.h"
+#include "jsonstrict.h"
 
 struct plx_reader {
     plx_allocator a;
     plx_reader_config cfg;
     plx_deframer *d;
     plx_assembler *as;
-    int error; /* sticky fatal error, 0 while usable */
+    int error;          /* sticky fatal error, 0 while usable */
+    int exact_integers; /* plx_reader_exact_integers */
 };
 
 static int limits_ok(uint32_t max_frame, const plx_assembler_limits *l) {
@@ -71,10 +73,20 @@ static int has_id(const cJSON *json) {
     return v >= 0 && v <= 9007199254740991.0 && v == (double)(uint64_t)v;
 }
 
+void plx_reader_exact_integers(plx_reader *r, int on) {
+    if (r) r->exact_integers = on != 0;
+}
+
 /* Decodes and validates a complete body into m. */
 static int deliver(plx_reader *r, plx_bytes body, plx_msg *m, plx_msg_error *err) {
     int rc = plx_body_decode(&r->a, body, m);
     if (rc != PLX_OK) return fail(r, rc, err);
+    if (r->exact_integers &&
+        plx_json_keep_digits(m->json, body.data + 4 /* after the JSON length */,
+                             plx_be32_read(body.data)) != PLX_OK) {
+        plx_msg_clear(m);
+        return fail(r, PLX_E_NOMEM, err);
+    }
     plx_msg_error me = {0, NULL};
     rc = plx_msg_validate(m->json, m->natt, r->cfg.dir, &me);
     if (err) *err = me;

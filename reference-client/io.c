@@ -276,6 +276,7 @@ static int new_reader(plx_client *c) {
     rc.limits.allow_gzip = 0;
     rc.dir = PLX_DIR_S2C;
     c->reader = plx_reader_new(NULL, &rc);
+    if (c->reader) plx_reader_exact_integers(c->reader, 1); /* 64-bit integer replies (STO-8) */
     return c->reader ? 0 : PLX_E_NOMEM;
 }
 

@@ -2,9 +2,12 @@
  * reply.c - storage replies in Redis types: decoding a result in the mapping of SPEC.md
  * section 11.2 (null, integer, string or {"$bin": i}, {"$status": s}, arrays) into a
  * plx_reply tree, encoding a tree back (adapter answers), constructors and free.
- * Integers are exact: a JSON number that is not an integer within +-2^53 (what a double
- * holds exactly) is reported as an error, never rounded (STO-8).
+ * Integers are exact over the signed 64-bit range (STO-8): within +-2^53 a double holds them;
+ *  beyond, the reader kept the literal's digits (plx_reader_exact_integers) and they
+ * are read as they are. Anything else (a fraction, an exponent form, a value outside the
+ * 64-bit range) is reported as an error, never rounded.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +63,16 @@ static const char *status_of(const cJSON *v) {
     return n->valuestring;
 }
 
+/* 1 with *out set when s is an integer literal (-?[0-9]+) in the signed 64-bit range. */
+static int exact_digits(const char *s, long long *out) {
+    char *end;
+
+    if (!s || !*s || (*s != '-' && (*s < '0' || *s > '9'))) return 0;
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    return errno == 0 && end != s && *end == 0;
+}
+
 int plx_reply_from_json(const cJSON *v, const plx_bytes *att, size_t natt, plx_reply *r) {
     const char *status;
     plx_bytes b;
@@ -73,10 +86,15 @@ int plx_reply_from_json(const cJSON *v, const plx_bytes *att, size_t natt, plx_r
         return 0;
     }
     if (cJSON_IsNumber(v)) {
-        if (v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) >= EXACT_LIMIT)
-            return fill_error(r, PLX_E_BAD_REPLY, "integer reply outside +-2^53: not exact");
+        if (v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < EXACT_LIMIT) {
+            r->type = PLX_REPLY_INTEGER;
+            r->integer = (long long)v->valuedouble;
+            return 0;
+        }
+        if (!exact_digits(v->valuestring, &r->integer))
+            return fill_error(r, PLX_E_BAD_REPLY,
+                              "integer reply not exact (outside the signed 64-bit range)");
         r->type = PLX_REPLY_INTEGER;
-        r->integer = (long long)v->valuedouble;
         return 0;
     }
     if (cJSON_IsString(v) || plx_wire_is_bin(v, &i)) {
@@ -209,13 +227,17 @@ cJSON *plx_reply_to_json(const plx_reply *r, plx_answer *a) {
     cJSON *v, *e;
     plx_bytes b;
     plx_bytes tmp[1];
+    char digits[24];
     size_t n = 0;
 
     switch (r->type) {
     case PLX_REPLY_NIL:
         return cJSON_CreateNull();
     case PLX_REPLY_INTEGER:
-        return cJSON_CreateNumber((double)r->integer);
+        if (r->integer > -(long long)EXACT_LIMIT && r->integer < (long long)EXACT_LIMIT)
+            return cJSON_CreateNumber((double)r->integer);
+        snprintf(digits, sizeof(digits), "%lld", r->integer); /* exact, not a double (STO-6) */
+        return cJSON_CreateRaw(digits);
     case PLX_REPLY_STRING:
         b.data = (const uint8_t *)r->str;
         b.len = r->len;

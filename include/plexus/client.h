@@ -67,8 +67,8 @@ extern "C" {
 #define PLX_E_CONNECT      (-1003) /* the connection could not be made (refused, handshake) */
 #define PLX_E_BAD_URL      (-1004) /* the URL is not ws://host:port[/path] or plexus://host:port */
 #define PLX_E_BAD_REPLY                                                                            \
-    (-1005) /* a reply the client cannot represent (e.g. an integer                                \
-               outside +-2^53, STO-8) or that breaks the spec */
+    (-1005) /* a reply the client cannot represent (e.g. an integer beyond                         \
+               the signed 64-bit range, STO-8) or that breaks the spec */
 
 /* Text for any code: local codes above, else the registry's (plx_strerror). */
 const char *plx_client_strerror(int code);

@@ -384,6 +384,11 @@ typedef struct plx_reader plx_reader;
 
 plx_reader *plx_reader_new(const plx_allocator *a, const plx_reader_config *cfg);
 void plx_reader_free(plx_reader *r);
+/* on non-zero: in the messages r returns from now on, a number written as an integer literal
+ * of magnitude 2^53 or more keeps its digits in the node's valuestring (NUL-terminated,
+ * freed by cJSON_Delete), since its double is only close (STO-8). Off by default: numbers are
+ * doubles only. */
+void plx_reader_exact_integers(plx_reader *r, int on);
 /* Changes the limits after negotiation (welcome). 0 or PLX_E_INVAL. */
 int plx_reader_set_limits(plx_reader *r, uint32_t max_frame, const plx_assembler_limits *l);
 /* WebSocket binding: feeds one whole frame. Returns 1 with *m filled (the caller owns m and

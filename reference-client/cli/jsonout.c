@@ -116,10 +116,13 @@ cJSON *json_reply(const plx_reply *r) {
 }
 
 /* A number written exactly: cJSON prints with 15 significant digits, which rounds integers
- * above 10^15 (a storage integer is exact up to 2^53). */
-static cJSON *json_number(double d) {
+ * above 10^15; an integer beyond 2^53 comes with the digits it was received with (the
+ * client's reader keeps them: STO-8). */
+static cJSON *json_number(const cJSON *n) {
     char num[40];
+    double d = n->valuedouble;
 
+    if (n->valuestring) return cJSON_CreateRaw(n->valuestring);
     if (d == floor(d) && fabs(d) < 9.2e18)
         snprintf(num, sizeof(num), "%.0f", d);
     else
@@ -146,7 +149,7 @@ cJSON *json_resolve(const cJSON *v, const plx_bytes *att, size_t natt) {
 
     if (!v) return NULL;
     if ((i = bin_index(v, natt)) >= 0) return json_bytes(att[i].data, att[i].len);
-    if (cJSON_IsNumber(v)) return json_number(v->valuedouble);
+    if (cJSON_IsNumber(v)) return json_number(v);
     if (!cJSON_IsArray(v) && !cJSON_IsObject(v)) return cJSON_Duplicate(v, 0);
     if (!(o = cJSON_IsArray(v) ? cJSON_CreateArray() : cJSON_CreateObject())) return NULL;
     for (const cJSON *e = v->child; e; e = e->next) {

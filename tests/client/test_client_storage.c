@@ -35,6 +35,31 @@ static void reply_types(int tcp) {
     assert_int_equal(plx_client_cmdv(c, 0, &r, "DEL", "n", NULL), 0);
     assert_int_equal(r->integer, 1);
     plx_reply_free(r);
+    /* STO-8: integer replies beyond +-2^53 come back exact, to the ends of the 64-bit range */
+    assert_int_equal(plx_client_cmdv(c, 0, &r, "SET", "n", "9007199254740992", NULL), 0);
+    plx_reply_free(r);
+    assert_int_equal(plx_client_cmdv(c, 0, &r, "INCR", "n", NULL), 0);
+    assert_int_equal(r->type, PLX_REPLY_INTEGER);
+    assert_true(r->integer == 9007199254740993LL);
+    plx_reply_free(r);
+    assert_int_equal(plx_client_cmdv(c, 0, &r, "INCRBY", "n", "9214364837600034814", NULL), 0);
+    assert_true(r->integer == 9223372036854775807LL);
+    plx_reply_free(r);
+    assert_int_equal(plx_client_cmdv(c, 0, &r, "DECRBY", "m", "9223372036854775807", NULL), 0);
+    assert_true(r->integer == -9223372036854775807LL);
+    plx_reply_free(r);
+    assert_int_equal(plx_client_cmdv(c, 0, &r, "DECR", "m", NULL), 0);
+    assert_true(r->integer == -9223372036854775807LL - 1);
+    plx_reply_free(r);
+    assert_int_equal(plx_client_cmdv(c, 0, &r, "HSET", "h", "a", "1234567890123456789", NULL), 0);
+    plx_reply_free(r);
+    assert_int_equal(plx_client_cmdv(c, 0, &r, "HINCRBY", "h", "a", "-2469135780246913578", NULL),
+                     0);
+    assert_true(r->integer == -1234567890123456789LL);
+    plx_reply_free(r);
+    assert_int_equal(plx_client_cmdv(c, 0, &r, "DEL", "n", "m", "h", NULL), 0);
+    assert_int_equal(r->integer, 3);
+    plx_reply_free(r);
     assert_int_equal(plx_client_cmdv(c, 0, &r, "RPUSH", "l", "a", "b", NULL), 0);
     plx_reply_free(r);
     assert_int_equal(plx_client_cmdv(c, 0, &r, "LRANGE", "l", "0", "-1", NULL), 0);

@@ -217,8 +217,10 @@ static void test_reply_decode(void **state) {
     plx_reply_free(h);
     cJSON_Delete(j);
 
-    /* not exact, bad references, values outside the mapping: errors, never rounding */
-    const char *bad[] = {"9007199254740993", "1.5", "{\"$bin\": 3}", "true", "{\"a\": 1}"};
+    /* beyond +-2^53 without the literal's digits (a tree not from the client's reader), a
+     * fraction, an exponent form, bad references, values outside the mapping: errors, never
+     * rounding */
+    const char *bad[] = {"9007199254740993", "1.5", "1e300", "{\"$bin\": 3}", "true", "{\"a\": 1}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         j = cJSON_Parse(bad[i]);
         assert_int_equal(plx_reply_from_json(j, &att, 1, &r), 0);
@@ -227,6 +229,97 @@ static void test_reply_decode(void **state) {
         free(r.str);
         cJSON_Delete(j);
     }
+}
+
+/* Decodes the reply text through a reader set as the client's (exact integers), maps it. */
+static int reader_reply(const char *json, plx_reply *r) {
+    plx_reader_config rc;
+    plx_reader *rd;
+    plx_msg m;
+    plx_msg_error e;
+    char text[256];
+    uint8_t frame[512];
+    size_t len;
+    int got;
+
+    memset(&rc, 0, sizeof(rc));
+    rc.limits.max_message = 1 << 20;
+    rc.limits.max_partial = 4;
+    rc.limits.expiry_ms = 1000;
+    rc.dir = PLX_DIR_S2C;
+    rd = plx_reader_new(NULL, &rc);
+    assert_non_null(rd);
+    plx_reader_exact_integers(rd, 1);
+    snprintf(text, sizeof(text), "{\"t\":\"reply\",\"id\":1,\"result\":%s}", json);
+    len = strlen(text);
+    /* a frame by hand: header, then the body: u32 JSON length, the JSON, no attachments */
+    plx_frame_header h = {1, 0, 0, 1, 0, (uint32_t)(4 + len)};
+    assert_int_equal(plx_frame_header_encode(&h, frame), 0);
+    frame[16] = 0;
+    frame[17] = 0;
+    frame[18] = (uint8_t)(len >> 8);
+    frame[19] = (uint8_t)len;
+    memcpy(frame + 20, text, len);
+    memset(&m, 0, sizeof(m));
+    got = plx_reader_frame(rd, frame, 20 + len, 0, &m, &e);
+    assert_int_equal(got, 1);
+    got = plx_reply_from_json(cJSON_GetObjectItemCaseSensitive(m.json, "result"), m.att, m.natt, r);
+    plx_msg_clear(&m);
+    plx_reader_free(rd);
+    return got;
+}
+
+/* STO-8: integers over the whole signed 64-bit range are read exactly; beyond it, or not
+ * written as integers, they are errors. */
+static void test_reply_exact_integers(void **state) {
+    static const struct {
+        const char *json;
+        long long v;
+    } ok[] = {{"9007199254740991", 9007199254740991LL},
+              {"9007199254740992", 9007199254740992LL},
+              {"9007199254740993", 9007199254740993LL},
+              {"-9007199254740993", -9007199254740993LL},
+              {"1234567890123456789", 1234567890123456789LL},
+              {"9223372036854775807", 9223372036854775807LL},
+              {"-9223372036854775808", -9223372036854775807LL - 1}};
+    static const char *bad[] = {"9223372036854775808",  "-9223372036854775809",
+                                "18446744073709551616", "9007199254740993.0",
+                                "9.007199254740993e15", "1e19"};
+    plx_reply r;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        assert_int_equal(reader_reply(ok[i].json, &r), 0);
+        assert_int_equal(r.type, PLX_REPLY_INTEGER);
+        assert_true(r.integer == ok[i].v);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(reader_reply(bad[i], &r), 0);
+        assert_int_equal(r.type, PLX_REPLY_ERROR);
+        assert_int_equal(r.code, PLX_E_BAD_REPLY);
+        free(r.str);
+    }
+    /* inside an array, after strings holding digits and numbers that stay doubles */
+    assert_int_equal(reader_reply("[\"12345678901234567890\", 1.5, [-9223372036854775807, 7]]", &r),
+                     0);
+    assert_int_equal(r.type, PLX_REPLY_ARRAY);
+    assert_int_equal(r.element[0].type, PLX_REPLY_STRING);
+    assert_int_equal(r.element[1].type, PLX_REPLY_ERROR); /* 1.5: not an integer */
+    assert_true(r.element[2].element[0].integer == -9223372036854775807LL);
+    assert_int_equal(r.element[2].element[1].integer, 7);
+    plx_reply *h = malloc(sizeof(*h)); /* plx_reply_free frees the top too */
+    *h = r;
+    plx_reply_free(h);
+
+    /* an adapter's answer writes them back exactly */
+    plx_reply big = {0};
+    big.type = PLX_REPLY_INTEGER;
+    big.integer = -9223372036854775807LL - 1;
+    cJSON *j = plx_reply_to_json(&big, NULL);
+    char *p = cJSON_PrintUnformatted(j);
+    assert_string_equal(p, "-9223372036854775808");
+    free(p);
+    cJSON_Delete(j);
 }
 
 /* argv as one raw JSON text: strings escaped so they parse back to the same bytes, the rest
@@ -325,10 +418,15 @@ static void test_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_url_parse),    cmocka_unit_test(test_outq),
-        cmocka_unit_test(test_outenc_reuse), cmocka_unit_test(test_argv_json),
-        cmocka_unit_test(test_pending),      cmocka_unit_test(test_backoff),
-        cmocka_unit_test(test_reply_decode), cmocka_unit_test(test_reply_encode),
+        cmocka_unit_test(test_url_parse),
+        cmocka_unit_test(test_outq),
+        cmocka_unit_test(test_outenc_reuse),
+        cmocka_unit_test(test_argv_json),
+        cmocka_unit_test(test_reply_exact_integers),
+        cmocka_unit_test(test_pending),
+        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_reply_decode),
+        cmocka_unit_test(test_reply_encode),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,11 +9,6 @@
 
 #include <stddef.h>
 
-/* The error code of the comparison form for an integer reply the client refused as inexact
- * (libplexus-client's PLX_E_BAD_REPLY for an integer outside +-2^53, SPEC.md STO-8): the
- * exact value cannot be compared over that client. */
-#define PLX_DIFF_E_INEXACT (-1999)
-
 /* Kinds of text replies (store.h's STATUS, BULK and ERROR). */
 typedef enum plx_diff_text { PLX_DIFF_STATUS, PLX_DIFF_BULK, PLX_DIFF_ERROR } plx_diff_text;
 

@@ -47,8 +47,7 @@ static void *convert(const plx_reply *r) {
     case PLX_REPLY_STATUS:
         return plx_diff_text_reply(PLX_DIFF_STATUS, r->str, r->len, 0);
     case PLX_REPLY_ERROR:
-        return plx_diff_text_reply(PLX_DIFF_ERROR, r->str, r->len,
-                                   r->code == PLX_E_BAD_REPLY ? PLX_DIFF_E_INEXACT : r->code);
+        return plx_diff_text_reply(PLX_DIFF_ERROR, r->str, r->len, r->code);
     case PLX_REPLY_ARRAY:
         break;
     }

@@ -19,10 +19,9 @@ typedef struct plx_wire plx_wire;
 plx_wire *plx_wire_open(int port, char *err, size_t errlen);
 /* Runs one command (binary-safe argv) and returns its reply in comparison form (owned; free
  * with plx_diff_reply_free): a storage error (or any server error answering the command)
- * becomes an ERROR reply with the server's code and message; an integer the client cannot
- * represent exactly an ERROR with code PLX_DIFF_E_INEXACT. NULL when no reply came
- * (disconnected, timeout) or no memory; the reason
- * is printed on stderr. */
+ * becomes an ERROR reply with the server's code and message (integers are exact over the
+ * signed 64-bit range, STO-8). NULL when no reply came (disconnected, timeout) or no
+ * memory; the reason is printed on stderr. */
 void *plx_wire_exec(plx_wire *w, const plx_script_arg *argv, size_t argc);
 /* Closes the connection (sends bye). NULL is a no-op. */
 void plx_wire_close(plx_wire *w);
