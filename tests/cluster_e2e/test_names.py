@@ -52,17 +52,34 @@ def test_assigned_names_never_collide(pair):
 
 
 def test_simultaneous_hellos_one_winner(pair):
+    """Two hellos with one name on two instances at once: one client ends up holding it.
+    CLUSTER.md ("Races"): within one bus round trip both may be welcomed; then the claim of
+    the instance with the lower id wins and the loser's instance closes its client with
+    REPLACED."""
     A, B = pair
 
     async def go():
         for i in range(10):
+            name = f"race-{i}"
             ca, cb = await Client.connect(A.ws), await Client.connect(B.tcp)
-            outcomes = await asyncio.gather(ca.hello(name=f"race-{i}"), cb.hello(name=f"race-{i}"),
+            outcomes = await asyncio.gather(ca.hello(name=name), cb.hello(name=name),
                                             return_exceptions=True)
-            won = [o for o in outcomes if isinstance(o, dict)]
-            lost = [o for o in outcomes if isinstance(o, PlexusError)]
-            assert len(won) == 1 and len(lost) == 1, outcomes
-            assert won[0]["name"] == f"race-{i}" and lost[0].name == "NAME_TAKEN"
+            won = [c for c, o in zip((ca, cb), outcomes) if isinstance(o, dict)]
+            lost = [o for o in outcomes if not isinstance(o, dict)]
+            assert all(isinstance(o, PlexusError) and o.name == "NAME_TAKEN" for o in lost), outcomes
+            assert len(won) in (1, 2), outcomes
+            if len(won) == 2:  # both welcomed in the race window: exactly one is replaced
+                ends = await asyncio.gather(*[asyncio.wait_for(c._ended.wait(), HOP)
+                                              for c in won], return_exceptions=True)
+                closed = [c for c, e in zip(won, ends) if e is True]
+                assert len(closed) == 1, ends
+                assert closed[0].closed.error is not None
+                assert closed[0].closed.error.name == "REPLACED"
+                won = [c for c in won if c is not closed[0]]
+            assert won[0].name == name and not won[0].closed
+            await asyncio.sleep(0.1)
+            for url in (A.ws, B.ws):  # one holder, as seen from both instances
+                assert (await refused(url, name=name)).name == "NAME_TAKEN"
             await close_all(ca, cb)
     run(go())
 
