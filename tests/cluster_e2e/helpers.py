@@ -106,11 +106,14 @@ class Inbox:
             self.cond.notify_all()
 
     async def next(self, timeout=HOP):
-        """The next message not taken yet: (t, obj); asyncio.TimeoutError after timeout."""
+        """The next message not taken yet: (t, obj); AssertionError after timeout."""
         async def wait():
             async with self.cond:
                 await self.cond.wait_for(lambda: len(self.items) > self.taken)
-        await asyncio.wait_for(wait(), timeout)
+        try:
+            await asyncio.wait_for(wait(), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"nothing within {timeout} s after {self.items[:self.taken]!r}")
         self.taken += 1
         return self.items[self.taken - 1]
 
@@ -123,3 +126,51 @@ class Inbox:
         await asyncio.sleep(timeout)
         extra = self.items[self.taken:]
         assert not extra, f"unexpected messages: {extra!r}"
+
+
+async def settled(client, names=(), routes=None, groups=None, bound=HOP + SLACK):
+    """Waits until client's instance knows what other instances did: each of names among its
+    plexus.clients, each route of routes served by exactly the listed clients ([]: by none),
+    each group of groups with exactly the listed members. The instances' views are eventually
+    consistent within one bus round trip (spec/CLUSTER.md, "Races"), so a test that acts on
+    another instance's client first waits for it here (bounded); AssertionError after bound."""
+    routes, groups = routes or {}, groups or {}
+
+    async def check():
+        have = {c["name"] for c in await client.call("plexus.clients")}
+        r = await client.call("plexus.routes") if routes else {}
+        g = await client.call("plexus.groups") if groups else {}
+        ok = (set(names) <= have and all(r.get(k, []) == sorted(v) for k, v in routes.items())
+              and all(g.get(k, []) == sorted(v) for k, v in groups.items()))
+        return ok, (have, r, g)
+
+    t0 = time.monotonic()
+    while True:
+        ok, view = await check()
+        if ok:
+            return
+        if time.monotonic() - t0 > bound:
+            raise AssertionError(f"not settled within {bound} s: {view}")
+        await asyncio.sleep(0.05)
+
+
+async def settled_on(url, names=(), routes=None, groups=None):
+    """settled() seen by a fresh client of url (closed afterwards)."""
+    c = await connect(url)
+    try:
+        await settled(c, names, routes, groups)
+    finally:
+        await c.close()
+
+
+async def until_result(aw_fn, expected, bound=HOP + SLACK):
+    """Repeats the request aw_fn() until it returns expected (an adapted key seen from another
+    instance, for instance); AssertionError with the last result after bound."""
+    t0 = time.monotonic()
+    while True:
+        res = await aw_fn()
+        if res == expected:
+            return
+        if time.monotonic() - t0 > bound:
+            raise AssertionError(f"still {res!r} after {bound} s, expected {expected!r}")
+        await asyncio.sleep(0.05)

@@ -10,7 +10,8 @@ import time
 from plexus.errors import PlexusError
 
 from helpers import (DEATH_BOUND, HOP, OK, RECOVERY_BOUND, SLACK, STORAGE_DOWN_BOUND, close_all,
-                     connect, error_of, refused, run, until, welcomed, Inbox)
+                     connect, error_of, refused, run, settled, until, until_result, welcomed,
+                     Inbox)
 
 
 def test_instance_killed_during_traffic(trio, cluster):
@@ -19,6 +20,7 @@ def test_instance_killed_during_traffic(trio, cluster):
     async def go():
         # B's clients: a route nobody answers, a route under traffic, an adapter, a group
         vb = await connect(B.ws, name="kill-srv", groups=["kill-g"])
+        assert await vb.cmd("SET", "kill:k", "stored") == OK  # to be hidden under the adapter
         vb2 = await connect(B.tcp, name="kill-srv2")
         never = asyncio.Event()
 
@@ -40,9 +42,19 @@ def test_instance_killed_during_traffic(trio, cluster):
         assert await wa.watch("kill:*") is True
         peer_c = await connect(C.tcp, name="kill-peer-c")
         await peer_c.register(["kill.alive"], lambda args, call: args + 1)
-        assert await caller.cmd("SET", "kill:k", "stored") == OK  # hidden under the adapter
+        await settled(caller, ["kill-srv", "kill-srv2", "kill-wc", "kill-peer-c"],
+                      {"kill.echo": ["kill-srv"], "kill.slow": ["kill-srv"],
+                       "kill.alive": ["kill-peer-c"]})
+        await until_result(lambda: caller.cmd("GET", "kill:k"), "view")
+
+        async def write_slowk():
+            try:
+                return await caller.cmd("SET", "kill:slowk", "x")
+            except PlexusError as e:
+                return e.name
+
+        await until_result(write_slowk, "READ_ONLY")  # kill:slowk's owner is known on A
         assert await caller.call("kill.echo", "x") == "x"
-        assert await caller.cmd("GET", "kill:k") == "view"
         pending = [asyncio.ensure_future(caller.call("kill.slow", i, timeout_ms=60000))
                    for i in range(3)]
         pending_read = asyncio.ensure_future(caller.cmd("GET", "kill:slowk", timeout=60))
@@ -202,6 +214,7 @@ def test_cluster_works_again_after_redis_outage(pair, cluster):
         x = await connect(A.ws, name="ro-x", presence=True)
         y = await connect(B.tcp, name="ro-y", groups=["ro-g"])
         await y.register(["ro.echo"], lambda args, call: args)
+        await settled(x, routes={"ro.echo": ["ro-y"]})
         assert await x.call("ro.echo", 1) == 1
         redis.stop()
         await asyncio.sleep(2.0)

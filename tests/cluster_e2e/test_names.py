@@ -7,7 +7,8 @@ import asyncio
 from plexus.client import Client
 from plexus.errors import PlexusError
 
-from helpers import HOP, SLACK, close_all, connect, error_of, refused, run, until, welcomed, Inbox
+from helpers import (HOP, SLACK, close_all, connect, error_of, refused, run, settled, settled_on,
+                     until, welcomed, Inbox)
 
 
 def test_name_taken_across_instances(pair):
@@ -15,17 +16,20 @@ def test_name_taken_across_instances(pair):
 
     async def go():
         x = await connect(A.ws, name="n-x")
+        await settled_on(B.ws, ["n-x"])
         c = await Client.connect(B.tcp)
         e = await error_of(c.hello(name="n-x"))
         assert (e.code, e.name) == (603, "NAME_TAKEN")
         w = await c.hello(name="n-y")  # SES-9: the connection stays and may try again
         assert w["name"] == "n-y"
+        await settled(x, ["n-y"])
         e = await error_of(c.rename("n-x"))
         assert (e.code, e.name) == (603, "NAME_TAKEN")
         e = await error_of(x.rename("n-y"))
         assert e.name == "NAME_TAKEN"
         # a renamed client's old name is free on the other instance, its new one taken
         assert await x.rename("n-x2") is True
+        await settled_on(B.ws, ["n-x2"])
         ok, _ = await until(lambda: welcomed(B.ws, name="n-x"), HOP + SLACK)
         assert ok
         assert (await refused(B.ws, name="n-x2")).name == "NAME_TAKEN"
@@ -44,6 +48,8 @@ def test_assigned_names_never_collide(pair):
         clients = await asyncio.gather(*[connect(url) for url in (A.ws, B.ws) * 10])
         names = [c.name for c in clients]
         assert len(set(names)) == 20, names
+        await settled(clients[0], names)
+        await settled(clients[1], names)
         # an assigned name is held like any other
         assert (await refused(B.tcp, name=clients[0].name)).name == "NAME_TAKEN"
         assert (await refused(A.tcp, name=clients[1].name)).name == "NAME_TAKEN"
@@ -102,6 +108,7 @@ def test_override_replaces_holder_on_other_instance(cluster):
 
         await old.register(["ov.slow"], slow)
         caller = await connect(B.tcp, name="ov-caller")
+        await settled(caller, routes={"ov.slow": ["ov-x"]})
         assert await inbox.next() == ("presence", {"t": "presence", "kind": "join",
                                                    "name": "ov-caller", "groups": []})
         pending = asyncio.ensure_future(caller.call("ov.slow", timeout_ms=20000))

@@ -6,7 +6,7 @@ import asyncio
 
 from plexus.errors import PlexusError
 
-from helpers import HOP, SLACK, close_all, connect, error_of, run
+from helpers import HOP, SLACK, close_all, connect, error_of, run, settled
 
 
 def test_call_from_a_to_route_served_on_b(pair):
@@ -32,6 +32,7 @@ def test_call_from_a_to_route_served_on_b(pair):
         assert await srv.register(["rpc.echo"], echo) is True
         assert await srv.register(["rpc.fail", "rpc.slow"], slow) is True
         srv.routes["rpc.fail"] = fail
+        await settled(caller, routes={"rpc.echo": ["rpc-srv"], "rpc.slow": ["rpc-srv"]})
         blob = bytes(range(256)) * 3
         assert await caller.call("rpc.echo", {"blob": blob}) == {"blob": blob, "n": 768}
         call = seen[0]
@@ -64,11 +65,13 @@ def test_call_from_a_to_route_served_on_b(pair):
         local = await connect(A.ws, name="rpc-local")
         await local.register(["rpc.who"], lambda args, call: "local")
         await srv.register(["rpc.who"], lambda args, call: "remote")
+        await settled(caller, routes={"rpc.who": ["rpc-local", "rpc-srv"]})
         assert await caller.call("rpc.who", to="rpc-srv") == "remote"
         assert await caller.call("rpc.who", to="rpc-local") == "local"
         assert {await caller.call("rpc.who") for _ in range(6)} <= {"local", "remote"}
         # unregister on B: the route is gone for A's caller
         assert await srv.unregister(["rpc.echo"]) is True
+        await settled(caller, routes={"rpc.echo": []})
         e = await error_of(caller.call("rpc.echo", {"blob": b""}))
         assert e.name == "UNKNOWN_ROUTE"
         # the serving client leaves with a call pending: PEER_GONE at once (RPC-9)
@@ -103,6 +106,8 @@ def test_call_all_spans_three_instances(trio):
         await b.register(["ca.who"], who("b", {"me": b"\x00b"}))
         await c.register(["ca.who"], who("c", {"me": b"\x00c", "x": b"\x01"}))
         assert await c.join("ca-g") is True
+        await settled(caller, routes={"ca.who": ["ca-a", "ca-b", "ca-c"]},
+                      groups={"ca-g": ["ca-b", "ca-c"]})
         res = await caller.call_all("ca.who", args=[7])
         assert res == {"ca-a": {"result": "a"}, "ca-b": {"result": {"me": b"\x00b"}},
                        "ca-c": {"result": {"me": b"\x00c", "x": b"\x01"}}}
@@ -156,7 +161,8 @@ def test_builtin_listings_cover_every_instance(trio):
         c = await connect(C.tcp, name="bl-c")
         await a.register(["bl.r1"], lambda args, call: 1)
         await b.register(["bl.r1", "bl.r2"], lambda args, call: 2)
-        await asyncio.sleep(0.2)
+        for asker in (a, b, c):
+            await settled(asker, ["bl-a", "bl-b", "bl-c"], {"bl.r1": ["bl-a", "bl-b"], "bl.r2": ["bl-b"]})
         for asker in (a, b, c):
             assert await asker.call("plexus.clients") == [
                 {"name": "bl-a", "groups": ["bl-g1"], "routes": ["bl.r1"]},
