@@ -4,6 +4,7 @@
 the test: SIGTERM with a bounded wait, then SIGKILL. The Python client of tests/python is the
 test client. Every wait has a timeout."""
 
+import asyncio
 import os
 import re
 import selectors
@@ -194,6 +195,27 @@ class Cluster:
         self.instances.append(inst)
         return inst
 
+    def formed(self, timeout=START_TIMEOUT, **hello):
+        """Waits until every instance knows every other one's clients (a probe client on each,
+        listed by all: each instance has the others' directories, spec/CLUSTER.md), then closes
+        the probes and lets their leaves pass. A freshly started instance is in this window
+        for up to a second; tests of features run on a formed cluster, test_startup.py tests
+        the window itself."""
+        from helpers import connect, settled
+
+        async def go():
+            probes = [await connect(inst.ws, **hello) for inst in self.instances]
+            try:
+                names = [p.name for p in probes]
+                for p in probes:
+                    await settled(p, names, bound=timeout)
+            finally:
+                for p in probes:
+                    await p.close()
+            await asyncio.sleep(0.5)  # the probes' leaves cross the bus (sub-millisecond)
+
+        asyncio.run(asyncio.wait_for(go(), 2 * timeout))
+
     def stopped(self, inst):
         """Mark an instance as ended by the test (its exit status is not checked)."""
         self.dead.add(inst)
@@ -241,11 +263,15 @@ def cluster(request):
 
 @pytest.fixture
 def pair(cluster):
-    """Two instances on one Redis."""
-    return cluster.start(), cluster.start()
+    """Two instances on one Redis, formed."""
+    pair = cluster.start(), cluster.start()
+    cluster.formed()
+    return pair
 
 
 @pytest.fixture
 def trio(cluster):
-    """Three instances on one Redis."""
-    return cluster.start(), cluster.start(), cluster.start()
+    """Three instances on one Redis, formed."""
+    trio = cluster.start(), cluster.start(), cluster.start()
+    cluster.formed()
+    return trio

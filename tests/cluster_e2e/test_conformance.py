@@ -90,6 +90,7 @@ def test_conformance_on_each_instance(cluster, args):
     A = cluster.start(*args)
     B = cluster.start(*args)
     secret = dict(zip(args[::2], args[1::2])).get("--secret")
+    cluster.formed(**({"secret": secret} if secret else {}))
     summaries = []
     for inst in (A, B):
         for url, binding in ((inst.ws + "/", "ws"), (inst.tcp, "stream")):

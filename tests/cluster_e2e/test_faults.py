@@ -254,6 +254,7 @@ def test_cluster_works_again_after_redis_outage(pair, cluster):
 def test_restarted_instances_lose_nothing(cluster):
     A = cluster.start()
     B = cluster.start()
+    cluster.formed()
     big = bytes(range(256)) * 4096  # 1 MiB, not UTF-8
 
     async def write(url):

@@ -93,6 +93,7 @@ def test_simultaneous_hellos_one_winner(pair):
 def test_override_replaces_holder_on_other_instance(cluster):
     A = cluster.start("--override-key", "ovk-123456")
     B = cluster.start("--override-key", "ovk-123456")
+    cluster.formed()
 
     async def go():
         watcher = await connect(B.ws, name="ov-watch", presence=True)
