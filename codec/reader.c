@@ -2,7 +2,8 @@
  * reader.c - the receive path of one connection: deframer (stream binding) or one frame per
  * call (WebSocket binding), then the assembler (chunks, gzip), the body decoder and catalogue
  * validation. Frame, chunk, gzip and body errors are fatal and sticky; a catalogue error (5xx)
- * is returned for that message only. Memory: the deframer's one frame, the assembler's
+ * is returned for that message only, and the message's type stays readable (last_type) even
+ * when its JSON is dropped for want of an id. Memory: the deframer's one frame, the assembler's
  * bounds (see assembler.c) and the current message.
  */
 #include <string.h>
@@ -15,8 +16,9 @@ struct plx_reader {
     plx_reader_config cfg;
     plx_deframer *d;
     plx_assembler *as;
-    int error;          /* sticky fatal error, 0 while usable */
-    int exact_integers; /* plx_reader_exact_integers */
+    int error;             /* sticky fatal error, 0 while usable */
+    int exact_integers;    /* plx_reader_exact_integers */
+    const char *last_type; /* t of the body the last call decoded (catalogue name) or NULL */
 };
 
 static int limits_ok(uint32_t max_frame, const plx_assembler_limits *l) {
@@ -77,6 +79,14 @@ void plx_reader_exact_integers(plx_reader *r, int on) {
     if (r) r->exact_integers = on != 0;
 }
 
+/* The catalogue's own (static) name of the message's t, or NULL when t is missing, not a
+ * string or not a catalogue type. */
+static const char *catalogue_type(const cJSON *json) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "t");
+    int i = cJSON_IsString(t) ? plx_msg_type_index(t->valuestring) : -1;
+    return i < 0 ? NULL : plx_msg_type_name((size_t)i);
+}
+
 /* Decodes and validates a complete body into m. */
 static int deliver(plx_reader *r, plx_bytes body, plx_msg *m, plx_msg_error *err) {
     int rc = plx_body_decode(&r->a, body, m);
@@ -87,6 +97,7 @@ static int deliver(plx_reader *r, plx_bytes body, plx_msg *m, plx_msg_error *err
         plx_msg_clear(m);
         return fail(r, PLX_E_NOMEM, err);
     }
+    r->last_type = catalogue_type(m->json);
     plx_msg_error me = {0, NULL};
     rc = plx_msg_validate(m->json, m->natt, r->cfg.dir, &me);
     if (err) *err = me;
@@ -109,7 +120,8 @@ static int on_frame(plx_reader *r, const plx_frame *f, uint64_t now_ms, plx_msg 
     return deliver(r, body, m, err);
 }
 
-static void start(plx_msg *m, plx_msg_error *err) {
+static void start(plx_reader *r, plx_msg *m, plx_msg_error *err) {
+    r->last_type = NULL;
     memset(m, 0, sizeof(*m));
     if (err) {
         err->code = 0;
@@ -119,7 +131,7 @@ static void start(plx_msg *m, plx_msg_error *err) {
 
 int plx_reader_frame(plx_reader *r, const uint8_t *frame, size_t len, uint64_t now_ms, plx_msg *m,
                      plx_msg_error *err) {
-    start(m, err);
+    start(r, m, err);
     if (r->error) return fail(r, r->error, err);
     plx_frame f;
     int rc = plx_frame_decode(frame, len, r->cfg.max_frame, &f);
@@ -129,7 +141,7 @@ int plx_reader_frame(plx_reader *r, const uint8_t *frame, size_t len, uint64_t n
 
 int plx_reader_stream(plx_reader *r, const uint8_t *data, size_t len, size_t *consumed,
                       uint64_t now_ms, plx_msg *m, plx_msg_error *err) {
-    start(m, err);
+    start(r, m, err);
     *consumed = 0;
     if (r->error) return fail(r, r->error, err);
     if (!data) return len ? fail(r, PLX_E_INVAL, err) : 0;
@@ -145,6 +157,10 @@ int plx_reader_stream(plx_reader *r, const uint8_t *data, size_t len, size_t *co
         rc = on_frame(r, &f, now_ms, m, err);
         if (rc != 0) return rc;
     }
+}
+
+const char *plx_reader_last_type(const plx_reader *r) {
+    return r->last_type;
 }
 
 int plx_reader_tick(plx_reader *r, uint64_t now_ms) {

@@ -403,6 +403,13 @@ int plx_reader_frame(plx_reader *r, const uint8_t *frame, size_t len, uint64_t n
  * many bytes were used; call again with the rest. Returns as plx_reader_frame. */
 int plx_reader_stream(plx_reader *r, const uint8_t *data, size_t len, size_t *consumed,
                       uint64_t now_ms, plx_msg *m, plx_msg_error *err);
+/* The type of the message the last plx_reader_frame / plx_reader_stream call decoded, also
+ * when that message failed validation and *m was cleared (no id): the catalogue's own name of
+ * its t (a static string, plx_msg_type_name; valid for the program's life, never freed), or
+ * NULL when the call decoded no body (0, a fatal error) or t is missing, not a string or not a
+ * catalogue type. A receiver answering a message-level error checks it for "error" first:
+ * an error message is never answered (SPEC ERR-3). */
+const char *plx_reader_last_type(const plx_reader *r);
 /* Expires idle incomplete messages: 0 or PLX_E_EXPIRED (fatal). */
 int plx_reader_tick(plx_reader *r, uint64_t now_ms);
 /* End of the stream binding's input (e.g. a recorded file): PLX_E_TRUNCATED if part of a

@@ -2,7 +2,8 @@
  * test_reader.c - the receive path: frames (WebSocket binding) and stream bytes in, validated
  * messages out; fatal errors are sticky, catalogue errors are not and keep the JSON when the
  * message has an id; chunked, interleaved and gzip messages; limits changed after welcome;
- * expiry through tick; attachments owned with plx_msg_own.
+ * expiry through tick; attachments owned with plx_msg_own; the type of the last decoded
+ * message, also when a message error dropped its JSON (an error is never answered, ERR-3).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -274,6 +275,69 @@ static void test_set_limits_and_tick(void **state) {
     free(ch);
 }
 
+/* plx_reader_last_type: the catalogue type of the message the last call decoded, kept when a
+ * message error without an id clears *m, so an `error` message is never answered (ERR-3). */
+static void test_last_type(void **state) {
+    (void)state;
+    plx_msg m;
+    plx_msg_error err;
+    size_t n, used;
+    uint8_t *f;
+    plx_reader *r = make(PLX_DEFAULT_MAX_FRAME, 1, PLX_DIR_C2S);
+
+    assert_null(plx_reader_last_type(r));
+    /* an error message without id that fails validation: *m is cleared, the type stays */
+    f = enc("{\"t\":\"error\",\"code\":500,\"name\":\"X\"}", NULL, 0, 1, 4096, 0, 0, &n);
+    assert_int_equal(plx_reader_frame(r, f, n, 0, &m, &err), PLX_E_MISSING_FIELD);
+    assert_string_equal(err.field, "message");
+    assert_null(m.json);
+    assert_non_null(plx_reader_last_type(r));
+    assert_string_equal(plx_reader_last_type(r), "error");
+    free(f);
+    /* another type without id: its name, not "error" */
+    f = enc("{\"t\":\"send\"}", NULL, 0, 2, 4096, 0, 0, &n);
+    assert_int_equal(plx_reader_frame(r, f, n, 0, &m, &err), PLX_E_MISSING_FIELD);
+    assert_null(m.json);
+    assert_string_equal(plx_reader_last_type(r), "send");
+    free(f);
+    /* an unknown or missing t has no catalogue name */
+    f = enc("{\"t\":\"nosuchtype\"}", NULL, 0, 3, 4096, 0, 0, &n);
+    assert_int_equal(plx_reader_frame(r, f, n, 0, &m, &err), PLX_E_UNKNOWN_TYPE);
+    assert_null(plx_reader_last_type(r));
+    free(f);
+    f = enc("{\"t\":7}", NULL, 0, 4, 4096, 0, 0, &n);
+    assert_int_equal(plx_reader_frame(r, f, n, 0, &m, &err), PLX_E_MISSING_TYPE);
+    assert_null(plx_reader_last_type(r));
+    free(f);
+    /* a valid message: its type; a chunk that completes nothing: NULL again */
+    f = enc("{\"t\":\"ping\"}", NULL, 0, 5, 4096, 0, 0, &n);
+    assert_int_equal(plx_reader_frame(r, f, n, 0, &m, &err), 1);
+    assert_string_equal(plx_reader_last_type(r), "ping");
+    plx_msg_clear(&m);
+    free(f);
+    f = enc("{\"t\":\"ping\",\"pad\":\"0123456789012345678901234567890123456789\"}", NULL, 0, 6, 32,
+            0, 0, &n);
+    assert_int_equal(plx_reader_frame(r, f, frame_len(f), 0, &m, &err), 0);
+    assert_null(plx_reader_last_type(r));
+    free(f);
+    plx_reader_free(r);
+
+    /* stream binding: the same, for the message the call stopped at */
+    r = make(512, 1, PLX_DIR_C2S);
+    f = enc("{\"t\":\"error\",\"code\":\"500\",\"name\":\"X\",\"message\":\"m\"}", NULL, 0, 7, 512,
+            0, 1, &n);
+    assert_int_equal(plx_reader_stream(r, f, n, &used, 0, &m, &err), PLX_E_BAD_FIELD_TYPE);
+    assert_int_equal(used, n);
+    assert_null(m.json);
+    assert_string_equal(plx_reader_last_type(r), "error");
+    free(f);
+    /* a fatal error decodes no body */
+    uint8_t zero[4] = {0, 0, 0, 3};
+    assert_int_equal(plx_reader_stream(r, zero, 4, &used, 0, &m, NULL), PLX_E_TRUNCATED);
+    assert_null(plx_reader_last_type(r));
+    plx_reader_free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frames_and_message_errors),
@@ -281,6 +345,7 @@ int main(void) {
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_own),
         cmocka_unit_test(test_set_limits_and_tick),
+        cmocka_unit_test(test_last_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
