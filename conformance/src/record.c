@@ -536,7 +536,7 @@ static int from_server(px *p, px_conn *c) {
     cf_ws_frame f;
     char err[128];
     int r;
-    while ((r = cf_ws_parse(c->uin.data, c->uin.len, CF_PX_BUF, &f, err, sizeof(err))) == 1) {
+    while ((r = cf_ws_parse(c->uin.data, c->uin.len, 0, CF_PX_BUF, &f, err, sizeof(err))) == 1) {
         if (f.opcode == CF_WS_CLOSE) {
             int code = f.len >= 2 ? f.payload[0] << 8 | f.payload[1] : 1005;
             uint8_t cp[2];

@@ -2,7 +2,7 @@
  * srvws.h - the server side of the transports for `plexus-conform client`: a listening socket
  * on 127.0.0.1, accepting with a deadline, the RFC 6455 server handshake (the subprotocols and
  * extensions the client offered are reported; which subprotocol is selected is the case's
- * choice, so TRN-2 can be tested), unmasked server frames and masked client frames.
+ * choice, so TRN-2 can be tested). Its frames are ws.h's (cf_ws_build, cf_ws_parse).
  */
 #ifndef CF_SRVWS_H
 #define CF_SRVWS_H
@@ -36,16 +36,5 @@ int cf_accept_timeout(int lfd, int timeout_ms, char *err, size_t errlen);
  * request: then a 400 response is sent). */
 int cf_wss_handshake(int fd, uint64_t deadline_ms, const char *select, cf_ws_request *req,
                      cf_buf *leftover, char *err, size_t errlen);
-
-/* Appends the unmasked server frames of one WebSocket message (opcode, payload) cut into
- * `fragments` frames (1: unfragmented). 0, or -1 when out of memory. */
-int cf_wss_build(cf_buf *out, int opcode, const uint8_t *payload, size_t len, int fragments);
-
-/* Parses one client frame at the start of buf[0..len) and unmasks its payload in place.
- * Returns 1 with *f set, 0 when more bytes are needed, -1 on a protocol violation by the client
- * (unmasked frame, reserved bits, unknown opcode, bad control frame, payload above
- * max_payload); err says which. */
-int cf_wss_parse(uint8_t *buf, size_t len, uint64_t max_payload, cf_ws_frame *f, char *err,
-                 size_t errlen);
 
 #endif

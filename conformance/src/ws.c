@@ -153,11 +153,12 @@ int cf_write_all(int fd, const uint8_t *data, size_t len, uint64_t deadline_ms, 
     return 0;
 }
 
-/* The value of header `name` in a response (case-insensitive name), copied to out. */
-static int header_value(const char *resp, const char *name, char *out, size_t outlen) {
-    const char *line = strstr(resp, "\r\n");
-    size_t nlen = strlen(name);
+int cf_http_header(const char *req, const char *name, char *out, size_t outlen) {
+    const char *line = strstr(req, "\r\n");
+    size_t nlen = strlen(name), used = 0;
+    int found = 0;
 
+    *out = 0;
     while (line && line[2] != '\r') {
         const char *h = line + 2, *eol = strstr(h, "\r\n");
 
@@ -171,14 +172,14 @@ static int header_value(const char *resp, const char *name, char *out, size_t ou
             vlen = (size_t)(eol - v);
             while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
                 vlen--;
-            if (vlen >= outlen) vlen = outlen - 1;
-            memcpy(out, v, vlen);
-            out[vlen] = 0;
-            return 1;
+            used += (size_t)snprintf(out + used, outlen - used, "%s%.*s", found ? ", " : "",
+                                     (int)vlen, v);
+            if (used >= outlen) used = outlen - 1;
+            found = 1;
         }
         line = eol;
     }
-    return 0;
+    return found;
 }
 
 int cf_ws_handshake(int fd, const cf_url *u, const char *const *protocols, size_t nproto,
@@ -251,12 +252,12 @@ int cf_ws_handshake(int fd, const cf_url *u, const char *const *protocols, size_
     cf_buf_printf(&req, "%s%s", key, WS_GUID);
     cf_sha1(req.data, req.len, digest);
     cf_base64(digest, sizeof(digest), accept);
-    if (!header_value((char *)resp.data, "Sec-WebSocket-Accept", got, sizeof(got)) ||
+    if (!cf_http_header((char *)resp.data, "Sec-WebSocket-Accept", got, sizeof(got)) ||
         strcmp(got, accept) != 0) {
         snprintf(err, errlen, "handshake: missing or wrong Sec-WebSocket-Accept");
         goto out;
     }
-    if (header_value((char *)resp.data, "Sec-WebSocket-Protocol", got, sizeof(got)) && sellen)
+    if (cf_http_header((char *)resp.data, "Sec-WebSocket-Protocol", got, sizeof(got)) && sellen)
         snprintf(selected, sellen, "%s", got);
     {
         size_t hdr = (size_t)(end - (char *)resp.data) + 4;
@@ -281,38 +282,45 @@ static uint32_t next_rand(uint64_t *rng) {
 }
 
 static int build_frame(cf_buf *out, int fin, int opcode, const uint8_t *p, size_t len,
-                       uint64_t *rng) {
-    uint8_t h[14];
+                       uint64_t *mask_rng) {
+    uint8_t h[14], mask[4];
     size_t hl = 2, i, start;
-    uint32_t m = next_rand(rng);
-    uint8_t mask[4] = {(uint8_t)(m >> 24), (uint8_t)(m >> 16), (uint8_t)(m >> 8), (uint8_t)m};
+    uint8_t bit = mask_rng ? 0x80 : 0;
 
     h[0] = (uint8_t)((fin ? 0x80 : 0) | (opcode & 15));
     if (len < 126) {
-        h[1] = (uint8_t)(0x80 | len);
+        h[1] = (uint8_t)(bit | len);
     } else if (len <= 0xffff) {
-        h[1] = 0x80 | 126;
+        h[1] = bit | 126;
         h[2] = (uint8_t)(len >> 8);
         h[3] = (uint8_t)len;
         hl = 4;
     } else {
-        h[1] = 0x80 | 127;
+        h[1] = bit | 127;
         for (i = 0; i < 8; i++)
             h[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
         hl = 10;
     }
-    memcpy(h + hl, mask, 4);
-    hl += 4;
+    if (mask_rng) {
+        uint32_t m = next_rand(mask_rng);
+
+        mask[0] = (uint8_t)(m >> 24);
+        mask[1] = (uint8_t)(m >> 16);
+        mask[2] = (uint8_t)(m >> 8);
+        mask[3] = (uint8_t)m;
+        memcpy(h + hl, mask, 4);
+        hl += 4;
+    }
     if (cf_buf_add(out, h, hl)) return -1;
     start = out->len;
     if (cf_buf_add(out, p, len)) return -1;
-    for (i = 0; i < len; i++)
+    for (i = 0; mask_rng && i < len; i++)
         out->data[start + i] ^= mask[i & 3];
     return 0;
 }
 
 int cf_ws_build(cf_buf *out, int opcode, const uint8_t *payload, size_t len, int fragments,
-                uint64_t *rng) {
+                uint64_t *mask_rng) {
     size_t per, off = 0;
     int i;
 
@@ -324,18 +332,17 @@ int cf_ws_build(cf_buf *out, int opcode, const uint8_t *payload, size_t len, int
         size_t n = i == fragments - 1 ? len - off : per;
 
         if (build_frame(out, i == fragments - 1, i == 0 ? opcode : CF_WS_CONT, payload + off, n,
-                        rng))
+                        mask_rng))
             return -1;
         off += n;
     }
     return 0;
 }
 
-int cf_ws_parse(const uint8_t *buf, size_t len, uint64_t max_payload, cf_ws_frame *f, char *err,
-                size_t errlen) {
+int cf_ws_parse(uint8_t *buf, size_t len, int masked, uint64_t max_payload, cf_ws_frame *f,
+                char *err, size_t errlen) {
     uint64_t plen;
-    size_t hl = 2;
-    int i;
+    size_t hl = 2, i;
 
     if (len < 2) return 0;
     f->fin = buf[0] >> 7;
@@ -344,8 +351,10 @@ int cf_ws_parse(const uint8_t *buf, size_t len, uint64_t max_payload, cf_ws_fram
         snprintf(err, errlen, "WebSocket frame with reserved bits set (RSV1-3)");
         return -1;
     }
-    if (buf[1] & 0x80) {
-        snprintf(err, errlen, "masked WebSocket frame from the server (RFC 6455 5.1)");
+    if (!(buf[1] & 0x80) != !masked) {
+        snprintf(err, errlen, "%s",
+                 masked ? "unmasked WebSocket frame from the client (RFC 6455 5.1)"
+                        : "masked WebSocket frame from the server (RFC 6455 5.1)");
         return -1;
     }
     plen = buf[1] & 0x7f;
@@ -372,7 +381,14 @@ int cf_ws_parse(const uint8_t *buf, size_t len, uint64_t max_payload, cf_ws_fram
                  (unsigned long long)plen, (unsigned long long)max_payload);
         return -1;
     }
-    if (len - hl < plen) return 0;
+    if (masked) {
+        if (len < hl + 4 || len - hl - 4 < plen) return 0;
+        for (i = 0; i < plen; i++)
+            buf[hl + 4 + i] ^= buf[hl + (i & 3)];
+        hl += 4;
+    } else if (len - hl < plen) {
+        return 0;
+    }
     f->payload = buf + hl;
     f->len = (size_t)plen;
     f->consumed = hl + (size_t)plen;

@@ -1,8 +1,9 @@
 /*
  * ws.h - the transport pieces of plexus-conform: URLs, TCP connect, writes with a deadline,
- * and a minimal RFC 6455 WebSocket client (handshake, masked frames, frame parsing). The
- * runner needs to send what good clients never send (text messages, fragments, handshakes
- * without the subprotocol, raw bytes), so this is written for control, not speed.
+ * a minimal RFC 6455 WebSocket client handshake, and WebSocket frames of either side (built
+ * masked or not, parsed and unmasked). The runner needs to send what good clients never send
+ * (text messages, fragments, handshakes without the subprotocol, raw bytes), so this is
+ * written for control, not speed.
  */
 #ifndef CF_WS_H
 #define CF_WS_H
@@ -34,6 +35,11 @@ int cf_tcp_connect(const char *host, int port, int timeout_ms, char *err, size_t
 int cf_write_all(int fd, const uint8_t *data, size_t len, uint64_t deadline_ms, cf_buf *in,
                  size_t in_max, char *err, size_t errlen);
 
+/* The value of header `name` (case-insensitive) in the HTTP request or response text (its
+ * first line is skipped), copied to out (cut to outlen); several headers of that name are
+ * joined with ", ". Returns 1 when present, else 0 with out "". */
+int cf_http_header(const char *text, const char *name, char *out, size_t outlen);
+
 /* Performs the client handshake on fd for url u offering protocols[0..nproto) (none when
  * nproto is 0). *status receives the HTTP status; selected (size sellen) the
  * Sec-WebSocket-Protocol the server chose ("" if none). Bytes read past the response go to
@@ -50,12 +56,13 @@ int cf_ws_handshake(int fd, const cf_url *u, const char *const *protocols, size_
 #define CF_WS_PING   0x9
 #define CF_WS_PONG   0xa
 
-/* Appends to out the client frames of one WebSocket message (opcode, payload) cut into
- * `fragments` frames (1: unfragmented), each masked with a key drawn from *rng. */
+/* Appends to out the frames of one WebSocket message (opcode, payload) cut into `fragments`
+ * frames (1: unfragmented): a client's, each masked with a key drawn from *mask_rng, or a
+ * server's, unmasked, when mask_rng is NULL. 0, or -1 when out of memory. */
 int cf_ws_build(cf_buf *out, int opcode, const uint8_t *payload, size_t len, int fragments,
-                uint64_t *rng);
+                uint64_t *mask_rng);
 
-/* One parsed server frame; payload points into the parsed buffer. */
+/* One parsed frame; payload points into the parsed buffer. */
 typedef struct cf_ws_frame {
     int fin, opcode;
     const uint8_t *payload;
@@ -63,10 +70,12 @@ typedef struct cf_ws_frame {
     size_t consumed; /* header + payload bytes */
 } cf_ws_frame;
 
-/* Parses one frame at the start of buf[0..len). Returns 1 with *f set, 0 when more bytes are
- * needed, -1 on a protocol violation by the server (masked frame, reserved bits, bad control
- * frame, payload above max_payload); err says which. */
-int cf_ws_parse(const uint8_t *buf, size_t len, uint64_t max_payload, cf_ws_frame *f, char *err,
-                size_t errlen);
+/* Parses one frame at the start of buf[0..len): a client's (masked 1: must be masked, and its
+ * payload is unmasked in place) or a server's (masked 0: must not be). Returns 1 with *f set,
+ * 0 when more bytes are needed, -1 on a protocol violation by the sender (wrong masking,
+ * reserved bits, unknown opcode, bad control frame, payload above max_payload); err says
+ * which. */
+int cf_ws_parse(uint8_t *buf, size_t len, int masked, uint64_t max_payload, cf_ws_frame *f,
+                char *err, size_t errlen);
 
 #endif
