@@ -22,10 +22,7 @@ static const char *const layers[] = {"transport", "frame",   "chunk",  "gzip",  
 static const char *const frame_keys[] = {"chunks", "gzip", "msg_id", "max_len", "wire_len", NULL};
 
 /* Every step action and the members it allows besides the action, conn and note. */
-static const struct {
-    const char *action;
-    const char *members[8];
-} step_kinds[] = {
+static const cf_step_kind step_kinds[] = {
     {"hello", {"welcome", "timeout_ms", NULL}},
     {"send",
      {"attachments", "msg_id", "max_frame", "gzip", "frames", "ws_fragments", "repeat", NULL}},
@@ -47,13 +44,13 @@ static const struct {
 
 #define NKINDS (sizeof(step_kinds) / sizeof(step_kinds[0]))
 
-static int in_list(const char *s, const char *const *l) {
+int cf_in_list(const char *s, const char *const *l) {
     for (; *l; l++)
         if (!strcmp(s, *l)) return 1;
     return 0;
 }
 
-static int is_uint(const cJSON *v, double max) {
+int cf_is_uint(const cJSON *v, double max) {
     return cf_json_is_int(v) && v->valuedouble >= 0 && v->valuedouble <= max;
 }
 
@@ -135,7 +132,29 @@ static int check_conn_ref(const cJSON *conns, const cJSON *v, int allow_star, ch
     return 0;
 }
 
-static int check_atts(const cJSON *a, int matchers, char *err, size_t errlen) {
+int cf_check_send(const cJSON *s, const cJSON *a, char *err, size_t errlen) {
+    const cJSON *m;
+
+    if (!cJSON_IsObject(a) || cf_subst_check(a, err, errlen)) return -1;
+    if (cf_check_atts(cJSON_GetObjectItemCaseSensitive(s, "attachments"), 0, err, errlen))
+        return -2;
+    m = cJSON_GetObjectItemCaseSensitive(s, "msg_id");
+    if (m && !cf_is_uint(m, 4294967295.0)) return -1;
+    m = cJSON_GetObjectItemCaseSensitive(s, "max_frame");
+    if (m && !(cf_is_uint(m, 4294967295.0) && m->valuedouble >= 1)) return -1;
+    m = cJSON_GetObjectItemCaseSensitive(s, "gzip");
+    if (m && !cJSON_IsBool(m) && !(cJSON_IsString(m) && !strcmp(m->valuestring, "auto"))) return -1;
+    m = cJSON_GetObjectItemCaseSensitive(s, "frames");
+    if (m && (!cJSON_IsArray(m) || cJSON_GetArraySize(m) != 2 || !cf_is_uint(m->child, 1e9) ||
+              !(cJSON_IsNull(m->child->next) || cf_is_uint(m->child->next, 1e9)) ||
+              !cJSON_GetObjectItemCaseSensitive(s, "msg_id")))
+        return -1;
+    m = cJSON_GetObjectItemCaseSensitive(s, "ws_fragments");
+    if (m && !(cf_is_uint(m, 1000) && m->valuedouble >= 1)) return -1;
+    return 0;
+}
+
+int cf_check_atts(const cJSON *a, int matchers, char *err, size_t errlen) {
     const cJSON *c;
 
     if (!a) return 0;
@@ -147,7 +166,8 @@ static int check_atts(const cJSON *a, int matchers, char *err, size_t errlen) {
     return 0;
 }
 
-static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errlen) {
+int cf_step_kind_check(const cJSON *s, const cf_step_kind *kinds, size_t n, char *err,
+                       size_t errlen) {
     const cJSON *m, *a;
     size_t k;
 
@@ -156,52 +176,43 @@ static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errl
         return -1;
     }
     a = s->child; /* the action is the first member */
-    for (k = 0; k < NKINDS; k++)
-        if (!strcmp(a->string, step_kinds[k].action)) break;
-    if (k == NKINDS) {
+    for (k = 0; k < n; k++)
+        if (!strcmp(a->string, kinds[k].action)) break;
+    if (k == n) {
         snprintf(err, errlen, "unknown step action '%s'", a->string);
         return -1;
     }
     cJSON_ArrayForEach(m, s) {
-        if (m == a || !strcmp(m->string, "note")) continue;
-        if (!strcmp(m->string, "conn")) {
-            if (check_conn_ref(conns, m, !strcmp(a->string, "expect_silence"), err, errlen))
-                return -1;
-            continue;
-        }
-        if (!in_list(m->string, step_kinds[k].members)) {
+        if (m == a || !strcmp(m->string, "note") || !strcmp(m->string, "conn")) continue;
+        if (!cf_in_list(m->string, kinds[k].members)) {
             snprintf(err, errlen, "%s: unknown member '%s'", a->string, m->string);
             return -1;
         }
     }
+    return (int)k;
+}
+
+static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errlen) {
+    const cJSON *m, *a;
+
+    if (cf_step_kind_check(s, step_kinds, NKINDS, err, errlen) < 0) return -1;
+    a = s->child; /* the action is the first member */
+    if (check_conn_ref(conns, cJSON_GetObjectItemCaseSensitive(s, "conn"),
+                       !strcmp(a->string, "expect_silence"), err, errlen))
+        return -1;
     m = cJSON_GetObjectItemCaseSensitive(s, "timeout_ms");
-    if (m && !is_uint(m, 600000)) goto bad;
+    if (m && !cf_is_uint(m, 600000)) goto bad;
     if (!strcmp(a->string, "hello")) {
         if (!cJSON_IsObject(a) || cf_subst_check(a, err, errlen)) goto bad;
         m = cJSON_GetObjectItemCaseSensitive(s, "welcome");
         if (m && (!cJSON_IsObject(m) || cf_match_check(m, err, errlen))) goto bad;
     } else if (!strcmp(a->string, "send")) {
-        if (!cJSON_IsObject(a) || cf_subst_check(a, err, errlen)) goto bad;
-        if (check_atts(cJSON_GetObjectItemCaseSensitive(s, "attachments"), 0, err, errlen))
-            return -1;
-        m = cJSON_GetObjectItemCaseSensitive(s, "msg_id");
-        if (m && !is_uint(m, 4294967295.0)) goto bad;
-        m = cJSON_GetObjectItemCaseSensitive(s, "max_frame");
-        if (m && !(is_uint(m, 4294967295.0) && m->valuedouble >= 1)) goto bad;
-        m = cJSON_GetObjectItemCaseSensitive(s, "gzip");
-        if (m && !cJSON_IsBool(m) && !(cJSON_IsString(m) && !strcmp(m->valuestring, "auto")))
-            goto bad;
-        m = cJSON_GetObjectItemCaseSensitive(s, "frames");
-        if (m) {
-            if (!cJSON_IsArray(m) || cJSON_GetArraySize(m) != 2 || !is_uint(m->child, 1e9) ||
-                !(cJSON_IsNull(m->child->next) || is_uint(m->child->next, 1e9)) ||
-                !cJSON_GetObjectItemCaseSensitive(s, "msg_id"))
-                goto bad;
-        }
-        m = cJSON_GetObjectItemCaseSensitive(s, "ws_fragments");
-        if (m && !(is_uint(m, 1000) && m->valuedouble >= 1)) goto bad;
+        int rc = cf_check_send(s, a, err, errlen);
+
+        if (rc == -2) return -1;
+        if (rc) goto bad;
         m = cJSON_GetObjectItemCaseSensitive(s, "repeat");
-        if (m && !(is_uint(m, CF_MAX_REPEAT) && m->valuedouble >= 1)) goto bad;
+        if (m && !(cf_is_uint(m, CF_MAX_REPEAT) && m->valuedouble >= 1)) goto bad;
         if (m && cJSON_GetObjectItemCaseSensitive(s, "msg_id")) {
             snprintf(err, errlen, "send: repeat cannot be combined with msg_id");
             return -1;
@@ -209,12 +220,12 @@ static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errl
     } else if (!strcmp(a->string, "send_frame") || !strcmp(a->string, "send_raw")) {
         if (cf_bytes_check(a, 0, err, errlen)) goto bad;
         m = cJSON_GetObjectItemCaseSensitive(s, "ws_fragments");
-        if (m && !(is_uint(m, 1000) && m->valuedouble >= 1)) goto bad;
+        if (m && !(cf_is_uint(m, 1000) && m->valuedouble >= 1)) goto bad;
     } else if (!strcmp(a->string, "send_text")) {
         if (!cJSON_IsString(a)) goto bad;
     } else if (!strcmp(a->string, "expect")) {
         if (cf_match_check(a, err, errlen)) goto bad;
-        if (check_atts(cJSON_GetObjectItemCaseSensitive(s, "attachments"), 1, err, errlen))
+        if (cf_check_atts(cJSON_GetObjectItemCaseSensitive(s, "attachments"), 1, err, errlen))
             return -1;
         m = cJSON_GetObjectItemCaseSensitive(s, "frame");
         if (m && (!cJSON_IsObject(m) || cf_match_check(m, err, errlen))) goto bad;
@@ -222,7 +233,7 @@ static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errl
             const cJSON *fk;
 
             cJSON_ArrayForEach(fk,
-                               m) if (fk->string[0] != '$' && !in_list(fk->string, frame_keys)) {
+                               m) if (fk->string[0] != '$' && !cf_in_list(fk->string, frame_keys)) {
                 snprintf(err, errlen, "expect: frame has no member '%s'", fk->string);
                 return -1;
             }
@@ -241,7 +252,7 @@ static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errl
                 } else if (!strcmp(x->string, "match")) {
                     if (cf_match_check(x, err, errlen)) goto bad;
                 } else if (!strcmp(x->string, "attachments")) {
-                    if (check_atts(x, 1, err, errlen)) return -1;
+                    if (cf_check_atts(x, 1, err, errlen)) return -1;
                 } else {
                     snprintf(err, errlen, "expect_set: unknown member '%s'", x->string);
                     return -1;
@@ -261,13 +272,13 @@ static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errl
                     return -1;
                 }
             } else if (!strcmp(m->string, "code")) {
-                if (!is_uint(m, 4999)) goto bad;
+                if (!cf_is_uint(m, 4999)) goto bad;
             } else {
                 goto bad;
             }
         }
     } else if (!strcmp(a->string, "expect_silence") || !strcmp(a->string, "wait")) {
-        if (!is_uint(a, 600000)) goto bad;
+        if (!cf_is_uint(a, 600000)) goto bad;
     } else if (!strcmp(a->string, "server_log_excludes")) {
         const cJSON *t;
 
@@ -292,9 +303,9 @@ static int check_step(const cJSON *s, const cJSON *conns, char *err, size_t errl
             return -1;
         }
         m = cJSON_GetObjectItemCaseSensitive(s, "expect_status");
-        if (m && !is_uint(m, 999)) goto bad;
+        if (m && !cf_is_uint(m, 999)) goto bad;
         m = cJSON_GetObjectItemCaseSensitive(s, "code");
-        if (m && !is_uint(m, 4999)) goto bad;
+        if (m && !cf_is_uint(m, 4999)) goto bad;
     }
     return 0;
 bad:
@@ -307,17 +318,6 @@ bad:
         snprintf(err, errlen, "%s", tmp);
     }
     return -1;
-}
-
-static int known_req(const cJSON *reqs, const char *id) {
-    const cJSON *r;
-
-    cJSON_ArrayForEach(r, reqs) {
-        const char *x = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "id"));
-
-        if (x && !strcmp(x, id)) return 1;
-    }
-    return 0;
 }
 
 static int check_needs(const cJSON *needs, char *err, size_t errlen) {
@@ -367,45 +367,58 @@ bad:
     return -1;
 }
 
-int cf_case_check(const cJSON *root, const cJSON *known_reqs, char *err, size_t errlen) {
-    static const char *const members[] = {
-        "id",          "title",      "requirements", "level", "needs",           "server_args",
-        "connections", "timeout_ms", "auto_pong",    "steps", "case_timeout_ms", "notes",
-        NULL};
-    const cJSON *m, *id, *steps;
-    int i = 0;
+static int known_req(const cJSON *reqs, const char *id) {
+    const cJSON *r;
+
+    cJSON_ArrayForEach(r, reqs) {
+        const char *x = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "id"));
+
+        if (x && !strcmp(x, id)) return 1;
+    }
+    return 0;
+}
+
+/* The id: prefix, a layer, '-' and three digits. */
+static int check_id(const cJSON *id, const char *prefix, char *err, size_t errlen) {
+    const char *dash, *v;
+    char layer[32];
+    size_t n, np = strlen(prefix);
+
+    if (!cJSON_IsString(id)) {
+        snprintf(err, errlen, "id: a string expected");
+        return -1;
+    }
+    v = id->valuestring;
+    dash = strncmp(v, prefix, np) ? NULL : strrchr(v + np, '-');
+    n = dash ? (size_t)(dash - v - np) : 0;
+    if (!dash || !n || n >= sizeof(layer) || strlen(dash + 1) != 3 ||
+        strspn(dash + 1, "0123456789") != 3) {
+        snprintf(err, errlen, "id '%s': %s<layer>-<NNN> expected", v, prefix);
+        return -1;
+    }
+    memcpy(layer, v + np, n);
+    layer[n] = 0;
+    if (!cf_in_list(layer, layers)) {
+        snprintf(err, errlen, "id '%s': unknown layer '%s'", v, layer);
+        return -1;
+    }
+    return 0;
+}
+
+int cf_case_check_common(const cJSON *root, const char *const *members, const char *id_prefix,
+                         const cJSON *known_reqs, char *err, size_t errlen) {
+    const cJSON *m, *r;
 
     *err = 0;
     if (!cJSON_IsObject(root)) {
         snprintf(err, errlen, "a case is a JSON object");
         return -1;
     }
-    cJSON_ArrayForEach(m, root) if (!in_list(m->string, members)) {
+    cJSON_ArrayForEach(m, root) if (!cf_in_list(m->string, members)) {
         snprintf(err, errlen, "unknown member '%s'", m->string);
         return -1;
     }
-    id = cJSON_GetObjectItemCaseSensitive(root, "id");
-    if (!cJSON_IsString(id)) {
-        snprintf(err, errlen, "id: a string expected");
-        return -1;
-    }
-    {
-        const char *dash = strrchr(id->valuestring, '-');
-        char layer[32];
-        size_t n = dash ? (size_t)(dash - id->valuestring) : 0;
-
-        if (!dash || n >= sizeof(layer) || strlen(dash + 1) != 3 ||
-            strspn(dash + 1, "0123456789") != 3) {
-            snprintf(err, errlen, "id '%s': <layer>-<NNN> expected", id->valuestring);
-            return -1;
-        }
-        memcpy(layer, id->valuestring, n);
-        layer[n] = 0;
-        if (!in_list(layer, layers)) {
-            snprintf(err, errlen, "id '%s': unknown layer '%s'", id->valuestring, layer);
-            return -1;
-        }
-    }
+    if (check_id(cJSON_GetObjectItemCaseSensitive(root, "id"), id_prefix, err, errlen)) return -1;
     if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "title"))) {
         snprintf(err, errlen, "title: a string expected");
         return -1;
@@ -421,28 +434,16 @@ int cf_case_check(const cJSON *root, const cJSON *known_reqs, char *err, size_t 
         snprintf(err, errlen, "requirements: a non-empty array expected");
         return -1;
     }
-    {
-        const cJSON *r;
-
-        cJSON_ArrayForEach(r, m) {
-            if (!cJSON_IsString(r) || (known_reqs && !known_req(known_reqs, r->valuestring))) {
-                snprintf(err, errlen, "requirements: unknown requirement %s",
-                         cJSON_IsString(r) ? r->valuestring : "(not a string)");
-                return -1;
-            }
+    cJSON_ArrayForEach(r, m) {
+        if (!cJSON_IsString(r) || (known_reqs && !known_req(known_reqs, r->valuestring))) {
+            snprintf(err, errlen, "requirements: unknown requirement %s",
+                     cJSON_IsString(r) ? r->valuestring : "(not a string)");
+            return -1;
         }
     }
-    if (check_needs(cJSON_GetObjectItemCaseSensitive(root, "needs"), err, errlen)) return -1;
-    if (check_server_args(cJSON_GetObjectItemCaseSensitive(root, "server_args"), err, errlen))
-        return -1;
     m = cJSON_GetObjectItemCaseSensitive(root, "timeout_ms");
-    if (m && !is_uint(m, 600000)) {
+    if (m && !cf_is_uint(m, 600000)) {
         snprintf(err, errlen, "timeout_ms: 0..600000 expected");
-        return -1;
-    }
-    m = cJSON_GetObjectItemCaseSensitive(root, "case_timeout_ms");
-    if (m && !(is_uint(m, 3600000) && m->valuedouble >= 100)) {
-        snprintf(err, errlen, "case_timeout_ms: 100..3600000 expected");
         return -1;
     }
     m = cJSON_GetObjectItemCaseSensitive(root, "auto_pong");
@@ -450,17 +451,22 @@ int cf_case_check(const cJSON *root, const cJSON *known_reqs, char *err, size_t 
         snprintf(err, errlen, "auto_pong: a bool expected");
         return -1;
     }
-    m = cJSON_GetObjectItemCaseSensitive(root, "connections");
-    if (check_conns(m, err, errlen)) return -1;
-    steps = cJSON_GetObjectItemCaseSensitive(root, "steps");
+    return 0;
+}
+
+int cf_case_check_steps(const cJSON *root, cf_step_check check, char *err, size_t errlen) {
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(root, "steps"), *s;
+    const cJSON *conns = cJSON_GetObjectItemCaseSensitive(root, "connections");
+    int i = 0;
+
     if (!cJSON_IsArray(steps) || !steps->child) {
         snprintf(err, errlen, "steps: a non-empty array expected");
         return -1;
     }
-    cJSON_ArrayForEach(m, steps) {
+    cJSON_ArrayForEach(s, steps) {
         i++;
-        if (check_step(m, cJSON_GetObjectItemCaseSensitive(root, "connections"), err, errlen)) {
-            char tmp[400];
+        if (check(s, conns, err, errlen)) {
+            char tmp[500];
 
             snprintf(tmp, sizeof(tmp), "step %d: %s", i, err);
             snprintf(err, errlen, "%s", tmp);
@@ -468,6 +474,26 @@ int cf_case_check(const cJSON *root, const cJSON *known_reqs, char *err, size_t 
         }
     }
     return 0;
+}
+
+int cf_case_check(const cJSON *root, const cJSON *known_reqs, char *err, size_t errlen) {
+    static const char *const members[] = {
+        "id",          "title",      "requirements", "level", "needs",           "server_args",
+        "connections", "timeout_ms", "auto_pong",    "steps", "case_timeout_ms", "notes",
+        NULL};
+    const cJSON *m;
+
+    if (cf_case_check_common(root, members, "", known_reqs, err, errlen)) return -1;
+    if (check_needs(cJSON_GetObjectItemCaseSensitive(root, "needs"), err, errlen)) return -1;
+    if (check_server_args(cJSON_GetObjectItemCaseSensitive(root, "server_args"), err, errlen))
+        return -1;
+    m = cJSON_GetObjectItemCaseSensitive(root, "case_timeout_ms");
+    if (m && !(cf_is_uint(m, 3600000) && m->valuedouble >= 100)) {
+        snprintf(err, errlen, "case_timeout_ms: 100..3600000 expected");
+        return -1;
+    }
+    if (check_conns(cJSON_GetObjectItemCaseSensitive(root, "connections"), err, errlen)) return -1;
+    return cf_case_check_steps(root, check_step, err, errlen);
 }
 
 static int cmp_case(const void *a, const void *b) {
@@ -480,19 +506,19 @@ static int ends_with(const char *s, const char *suffix) {
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
-static int load_one(const char *path, const char *layer, const char *file, const cJSON *reqs,
-                    cf_caselist *out, cf_buf *errors) {
-    char err[512];
+static int load_one(const char *path, const char *layer, const char *file, const char *prefix,
+                    cf_case_checker check, const cJSON *reqs, cf_caselist *out, cf_buf *errors) {
+    char err[600];
     cJSON *root = cf_json_load(path, err, sizeof(err));
     cf_case *c;
     const cJSON *m;
-    size_t idlen;
+    size_t idlen, np = strlen(prefix);
 
     if (!root) {
         cf_buf_printf(errors, "%s\n", err);
         return 0;
     }
-    if (cf_case_check(root, reqs, err, sizeof(err))) {
+    if (check(root, reqs, err, sizeof(err))) {
         cf_buf_printf(errors, "%s: %s\n", path, err);
         cJSON_Delete(root);
         return 0;
@@ -500,7 +526,8 @@ static int load_one(const char *path, const char *layer, const char *file, const
     m = cJSON_GetObjectItemCaseSensitive(root, "id");
     idlen = strlen(m->valuestring);
     if (strncmp(file, m->valuestring, idlen) || file[idlen] != '-' ||
-        strncmp(m->valuestring, layer, strlen(layer)) || m->valuestring[strlen(layer)] != '-') {
+        strncmp(m->valuestring + np, layer, strlen(layer)) ||
+        m->valuestring[np + strlen(layer)] != '-') {
         cf_buf_printf(errors, "%s: the file must be <layer>/%s-<slug>.json in folder %s\n", path,
                       m->valuestring, layer);
         cJSON_Delete(root);
@@ -539,7 +566,8 @@ static int load_one(const char *path, const char *layer, const char *file, const
     return 0;
 }
 
-int cf_cases_load(const char *dir, const cJSON *known_reqs, cf_caselist *out, cf_buf *errors) {
+int cf_cases_load_kind(const char *dir, const char *id_prefix, cf_case_checker check,
+                       const cJSON *known_reqs, cf_caselist *out, cf_buf *errors) {
     DIR *d = opendir(dir), *sub;
     struct dirent *e, *f;
     size_t i;
@@ -558,7 +586,7 @@ int cf_cases_load(const char *dir, const cJSON *known_reqs, cf_caselist *out, cf
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         sub = opendir(path);
         if (!sub) continue;
-        if (!in_list(e->d_name, layers)) {
+        if (!cf_in_list(e->d_name, layers)) {
             cf_buf_printf(errors, "%s: not a layer folder (see FORMAT.md)\n", path);
             closedir(sub);
             continue;
@@ -568,7 +596,8 @@ int cf_cases_load(const char *dir, const cJSON *known_reqs, cf_caselist *out, cf
 
             if (f->d_name[0] == '.' || !ends_with(f->d_name, ".json")) continue;
             snprintf(file, sizeof(file), "%s/%s", path, f->d_name);
-            if (load_one(file, e->d_name, f->d_name, known_reqs, out, errors)) break;
+            if (load_one(file, e->d_name, f->d_name, id_prefix, check, known_reqs, out, errors))
+                break;
         }
         closedir(sub);
     }
@@ -579,6 +608,10 @@ int cf_cases_load(const char *dir, const cJSON *known_reqs, cf_caselist *out, cf
             cf_buf_printf(errors, "%s: id %s is also used by %s\n", out->v[i].path, out->v[i].id,
                           out->v[i - 1].path);
     return 0;
+}
+
+int cf_cases_load(const char *dir, const cJSON *known_reqs, cf_caselist *out, cf_buf *errors) {
+    return cf_cases_load_kind(dir, "", cf_case_check, known_reqs, out, errors);
 }
 
 void cf_cases_free(cf_caselist *l) {
