@@ -137,23 +137,13 @@ static int list_cases(const copts *o, const cf_caselist *cases, size_t nerr) {
 static int run_all(const copts *o, const cf_caselist *cases, const cf_buf *errors) {
     cf_client_config cfg;
     cf_result *res = calloc(cases->n + 64, sizeof(*res));
-    const char *p = errors->data ? (const char *)errors->data : "";
     char target[4200];
     size_t i, n = 0, nsel = 0, done = 0;
     cf_counts cnt;
     int rc = 0, progress = isatty(2);
 
     if (!res) return 1;
-    for (; *p && n < 64; n++) { /* a broken case file is a failure */
-        size_t len = strcspn(p, "\n");
-        char line[1024];
-
-        snprintf(line, sizeof(line), "%.*s", (int)len, p);
-        cf_result_init(&res[n], "load-error", "a case file could not be loaded", 0, NULL);
-        res[n].verdict = CF_FAIL;
-        res[n].reason = strdup(line);
-        p += len + (p[len] == '\n');
-    }
+    n = cf_results_load_errors(res, 0, 64, errors);
     memset(&cfg, 0, sizeof(cfg));
     cfg.driver = o->driver;
     cfg.stream = o->stream;

@@ -248,24 +248,6 @@ static int finish_run(const opts *o, const char *target, cf_result *r, size_t n)
     return rc;
 }
 
-/* Adds a failed result for each line of load errors (a broken case file is a failure). */
-static size_t add_load_errors(cf_result *r, size_t n, const cf_buf *errors) {
-    const char *p = errors->data ? (const char *)errors->data : "";
-
-    while (*p) {
-        size_t len = strcspn(p, "\n");
-        char line[1024];
-
-        snprintf(line, sizeof(line), "%.*s", (int)len, p);
-        cf_result_init(&r[n], "load-error", "a case file could not be loaded", 0, NULL);
-        r[n].verdict = CF_FAIL;
-        r[n].reason = strdup(line);
-        n++;
-        p += len + (p[len] == '\n');
-    }
-    return n;
-}
-
 static int wanted(const opts *o, const cf_case *c) {
     return cf_selected(o->cases, c->id, c->requirements) &&
            !(o->exclude && *o->exclude && cf_selected(o->exclude, c->id, c->requirements));
@@ -343,7 +325,7 @@ static int cmd_server(opts *o) {
     res = calloc(cases.n + nerr + 1, sizeof(*res));
     sel = calloc(cases.n + 1, 1);
     if (!res || !sel) return 1;
-    n = add_load_errors(res, 0, &errors);
+    n = cf_results_load_errors(res, 0, nerr + 1, &errors);
     for (i = 0; i < cases.n; i++)
         sel[i] = (char)wanted(o, &cases.v[i]);
     if (cf_suite_run(&cfg, &cases, sel, res, &n, err, sizeof(err))) {

@@ -3,7 +3,6 @@
  * FORMAT.md section 4).
  */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,23 +15,14 @@
 #include "match.h"
 #include "runner.h"
 #include "spawn.h"
+#include "steps.h"
 
 #define CLOSE_WAIT_MS 1000 /* at the end of a case, wait this long for each server close */
 
 typedef struct run {
+    cf_steps s; /* case, result, names, captures, deadline, step */
     const cf_run_config *cfg;
-    const cf_case *c;
-    cf_result *r;
-    cf_conn conn[CF_MAX_CONNS];
-    int used[CF_MAX_CONNS]; /* conn[i] was opened (needs cf_conn_free) */
-    const char *name[CF_MAX_CONNS];
     const cJSON *spec[CF_MAX_CONNS];
-    size_t n;
-    cJSON *captures;
-    cJSON *params;
-    uint64_t t0, deadline;
-    int step;
-    int failed;
 } run;
 
 void cf_result_free(cf_result *r) {
@@ -57,64 +47,25 @@ int cf_result_init(cf_result *r, const char *id, const char *title, int should,
     return r->id && r->title && r->level && r->requirements ? 0 : -1;
 }
 
-/* ------------------------------------------------------------------ failing */
+size_t cf_results_load_errors(cf_result *r, size_t n, size_t max, const cf_buf *errors) {
+    const char *p = errors->data ? (const char *)errors->data : "";
+    size_t end = n + max;
 
-static void fail(run *x, const char *expected, const char *received, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    while (*p && n < end) {
+        size_t len = strcspn(p, "\n");
+        char line[1024];
 
-static void fail(run *x, const char *expected, const char *received, const char *fmt, ...) {
-    va_list ap;
-    char buf[1024];
-
-    if (x->failed) return;
-    x->failed = 1;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    buf[cf_utf8_cut(buf, strlen(buf))] = 0; /* vsnprintf may have cut a character */
-    x->r->verdict = x->c->should ? CF_NONSTRICT : CF_FAIL;
-    x->r->reason = strdup(buf);
-    x->r->step = x->step;
-    x->r->expected = expected ? strdup(expected) : NULL;
-    x->r->received = received ? strdup(received) : NULL;
-}
-
-static void fail_json(run *x, const cJSON *expected, const cf_event *got, const char *fmt,
-                      const char *arg) {
-    char *e = expected ? cf_json_print_max(expected, 4000) : NULL;
-    char *g = got ? cf_event_describe(got) : NULL;
-
-    fail(x, e, g ? g : "nothing", fmt, arg ? arg : "");
-    free(e);
-    free(g);
+        snprintf(line, sizeof(line), "%.*s", (int)len, p);
+        cf_result_init(&r[n], "load-error", "a case file could not be loaded", 0, NULL);
+        r[n].verdict = CF_FAIL;
+        r[n].reason = strdup(line);
+        n++;
+        p += len + (p[len] == '\n');
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------------ connections */
-
-static int conn_index(run *x, const cJSON *step) {
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(step, "conn");
-    size_t i;
-
-    if (!c) return 0;
-    for (i = 0; i < x->n; i++)
-        if (!strcmp(x->name[i], c->valuestring)) return (int)i;
-    return 0;
-}
-
-static int index_of(run *x, const char *name) {
-    size_t i;
-
-    for (i = 0; i < x->n; i++)
-        if (!strcmp(x->name[i], name)) return (int)i;
-    return -1;
-}
-
-static int remaining(run *x, int want) {
-    uint64_t now = cf_now_ms();
-    uint64_t left = now >= x->deadline ? 0 : x->deadline - now;
-
-    return (uint64_t)want < left ? want : (int)left;
-}
 
 static int open_conn(run *x, int i, int expect_status) {
     const cJSON *spec = x->spec[i];
@@ -130,19 +81,20 @@ static int open_conn(run *x, int i, int expect_status) {
         np = 0;
         cJSON_ArrayForEach(p, sp) if (np < 16) protos[np++] = p->valuestring;
     }
-    if (x->used[i]) cf_conn_free(&x->conn[i]);
-    rc = cf_conn_open(&x->conn[i], x->name[i], &x->cfg->url, sp ? protos : NULL, np,
-                      remaining(x, 5000), x->r->log, x->t0, &status, err, sizeof(err));
-    x->used[i] = 1;
-    x->conn[i].auto_pong = x->c->auto_pong;
+    if (x->s.used[i]) cf_link_free(&x->s.link[i]);
+    rc = cf_conn_open(&x->s.link[i], x->s.name[i], &x->cfg->url, sp ? protos : NULL, np,
+                      cf_steps_remaining(&x->s, 5000), x->s.r->log, x->s.t0, &status, err,
+                      sizeof(err));
+    x->s.used[i] = 1;
+    x->s.link[i].auto_pong = x->s.c->auto_pong;
     if (expect_status) {
         char want[32], got[64];
 
         snprintf(want, sizeof(want), "HTTP status %d", expect_status);
         if (rc == 1 && status == expect_status) return 0;
         snprintf(got, sizeof(got), rc == 0 ? "the handshake succeeded" : "HTTP status %d", status);
-        fail(x, want, rc < 0 ? err : got, "open %s: the handshake was not refused as expected",
-             x->name[i]);
+        cf_steps_fail(&x->s, want, rc < 0 ? err : got,
+                      "open %s: the handshake was not refused as expected", x->s.name[i]);
         return -1;
     }
     if (rc) {
@@ -152,18 +104,18 @@ static int open_conn(run *x, int i, int expect_status) {
             snprintf(got, sizeof(got), "HTTP status %d", status);
         else
             snprintf(got, sizeof(got), "%s", err);
-        fail(x, "an open connection", got, "cannot open connection %s", x->name[i]);
+        cf_steps_fail(&x->s, "an open connection", got, "cannot open connection %s", x->s.name[i]);
         return -1;
     }
     return 0;
 }
 
 static cf_conn *conn_of(run *x, int i) {
-    if (!x->used[i] || x->conn[i].fd < 0) {
-        fail(x, NULL, NULL, "connection %s is not open", x->name[i]);
+    if (!x->s.used[i] || x->s.link[i].fd < 0) {
+        cf_steps_fail(&x->s, NULL, NULL, "connection %s is not open", x->s.name[i]);
         return NULL;
     }
-    return &x->conn[i];
+    return &x->s.link[i];
 }
 
 /* conn_of for steps that read: a paused connection is a mistake of the case. */
@@ -171,188 +123,30 @@ static cf_conn *reading_conn(run *x, int i) {
     cf_conn *c = conn_of(x, i);
 
     if (c && c->paused) {
-        fail(x, NULL, NULL, "connection %s is paused: resume it before expecting", x->name[i]);
+        cf_steps_fail(&x->s, NULL, NULL, "connection %s is paused: resume it before expecting",
+                      x->s.name[i]);
         return NULL;
     }
     return c;
 }
 
-/* ------------------------------------------------------------------ sending */
-
-static int send_message(run *x, cf_conn *cn, const cJSON *msg, const cJSON *step) {
-    const cJSON *atts = cJSON_GetObjectItemCaseSensitive(step, "attachments");
-    const cJSON *m, *a;
-    cf_send_opts o;
-    plx_bytes att[1024];
-    cf_buf bufs[1024];
-    size_t natt = 0, i;
-    char err[512];
-    cJSON *json;
-    int rc = -1;
-
-    memset(&o, 0, sizeof(o));
-    o.frame_end = -1;
-    o.ws_fragments = 1;
-    if ((m = cJSON_GetObjectItemCaseSensitive(step, "msg_id")) != NULL) {
-        o.has_msg_id = 1;
-        o.msg_id = (uint32_t)m->valuedouble;
-    }
-    if ((m = cJSON_GetObjectItemCaseSensitive(step, "max_frame")) != NULL)
-        o.max_frame = (uint32_t)m->valuedouble;
-    if ((m = cJSON_GetObjectItemCaseSensitive(step, "gzip")) != NULL)
-        o.gzip = cJSON_IsTrue(m) ? 1 : cJSON_IsString(m) ? 2 : 0;
-    if ((m = cJSON_GetObjectItemCaseSensitive(step, "frames")) != NULL) {
-        o.frame_start = (long)m->child->valuedouble;
-        o.frame_end = cJSON_IsNull(m->child->next) ? -1 : (long)m->child->next->valuedouble;
-    }
-    if ((m = cJSON_GetObjectItemCaseSensitive(step, "ws_fragments")) != NULL)
-        o.ws_fragments = (int)m->valuedouble;
-    json = cf_subst(msg, x->captures, x->params, err, sizeof(err));
-    if (!json) {
-        fail(x, NULL, NULL, "cannot build the message: %s", err);
-        return -1;
-    }
-    memset(bufs, 0, sizeof(bufs));
-    cJSON_ArrayForEach(a, atts) {
-        if (natt == 1024) {
-            fail(x, NULL, NULL, "more than 1024 attachments in a send step");
-            goto out;
-        }
-        if (cf_bytes_build(a, &bufs[natt], err, sizeof(err))) {
-            fail(x, NULL, NULL, "attachment %zu: %s", natt, err);
-            goto out;
-        }
-        att[natt].data = bufs[natt].data;
-        att[natt].len = bufs[natt].len;
-        natt++;
-    }
-    rc = cf_conn_send_msg(cn, json, att, natt, &o, err, sizeof(err));
-    if (rc) fail(x, NULL, NULL, "send on %s: %s", cn->name, err);
-out:
-    for (i = 0; i <= natt && i < 1024; i++)
-        cf_buf_free(&bufs[i]);
-    cJSON_Delete(json);
-    return rc;
-}
-
-static int send_bytes_step(run *x, cf_conn *cn, const cJSON *a, const cJSON *step, int raw) {
-    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(step, "ws_fragments");
-    cf_buf b = {0};
-    char err[512];
-    int rc;
-
-    if (cf_bytes_build(a, &b, err, sizeof(err))) {
-        fail(x, NULL, NULL, "%s", err);
-        cf_buf_free(&b);
-        return -1;
-    }
-    rc = raw ? cf_conn_send_raw(cn, b.data, b.len, err, sizeof(err))
-             : cf_conn_send_frame(cn, b.data, b.len, fr ? (int)fr->valuedouble : 1, err,
-                                  sizeof(err));
-    cf_buf_free(&b);
-    if (rc) fail(x, NULL, NULL, "send on %s: %s", cn->name, err);
-    return rc;
-}
-
 /* ------------------------------------------------------------------ expecting */
 
-static int step_timeout(run *x, const cJSON *step) {
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(step, "timeout_ms");
-
-    return remaining(x, t ? (int)t->valuedouble : x->c->timeout_ms);
+/* The next event of connection i (cf_steps_next). */
+static cf_event *next_event(cf_steps *s, int i, int timeout_ms) {
+    return cf_conn_next(&s->link[i], timeout_ms);
 }
 
 static void timeout_fail(run *x, const cJSON *expected, const char *conn, int ms) {
-    char why[128];
+    char where[100];
 
-    if (cf_now_ms() >= x->deadline)
-        snprintf(why, sizeof(why), "the case ran past --case-timeout (%d ms)",
-                 x->cfg->case_timeout_ms);
-    else
-        snprintf(why, sizeof(why), "nothing arrived on %s within %d ms", conn, ms);
-    fail_json(x, expected, NULL, "%s", why);
-}
-
-/* Matches event e against matcher m and attachment matchers atts; commits captures on success.
- * On a mismatch fails the case with reason prefix `what`. */
-static int match_event(run *x, const cf_event *e, const cJSON *m, const cJSON *atts,
-                       const char *what) {
-    cf_match_ctx ctx;
-    int ok;
-
-    if (e->kind != CF_EV_MSG) {
-        fail_json(x, m, e, "%s: a message was expected", what);
-        return 0;
-    }
-    if (cf_match_init(&ctx, x->captures, x->params, e->msg.att, e->msg.natt)) return 0;
-    ok = cf_match(&ctx, m, e->msg.json) && (!atts || cf_match_attachments(&ctx, atts));
-    if (ok) {
-        cf_match_commit(&ctx, x->captures);
-    } else {
-        char reason[700];
-
-        snprintf(reason, sizeof(reason), "%s: %s", what,
-                 ctx.why.data ? (char *)ctx.why.data : "mismatch");
-        fail_json(x, m, e, "%s", reason);
-    }
-    cf_match_free(&ctx);
-    return ok;
-}
-
-/* The frames of a received message as the object an expect step's "frame" matcher sees. */
-static cJSON *frames_json(const cf_event *e) {
-    cJSON *o = cJSON_CreateObject();
-
-    if (!o) return NULL;
-    cJSON_AddNumberToObject(o, "chunks", e->frames.chunks);
-    cJSON_AddBoolToObject(o, "gzip", e->frames.gzip);
-    cJSON_AddNumberToObject(o, "msg_id", e->msg_id);
-    cJSON_AddNumberToObject(o, "max_len", e->frames.max_len);
-    cJSON_AddNumberToObject(o, "wire_len", (double)e->frames.wire_len);
-    return o;
-}
-
-/* Matches the frames that carried e against the matcher fm (captures committed on success). */
-static int match_frames(run *x, const cf_event *e, const cJSON *fm) {
-    cJSON *fj = frames_json(e);
-    cf_match_ctx ctx;
-    int ok = 0;
-
-    if (fj && !cf_match_init(&ctx, x->captures, x->params, NULL, 0)) {
-        ok = cf_match(&ctx, fm, fj);
-        if (ok) {
-            cf_match_commit(&ctx, x->captures);
-        } else {
-            char *exp = cf_json_print(fm), *got = cf_json_print(fj);
-
-            fail(x, exp, got, "the message matches but its frames do not: %s",
-                 ctx.why.data ? (char *)ctx.why.data : "mismatch");
-            free(exp);
-            free(got);
-        }
-        cf_match_free(&ctx);
-    }
-    cJSON_Delete(fj);
-    return ok;
+    snprintf(where, sizeof(where), "on %s", conn);
+    cf_steps_timeout_fail(&x->s, expected, where, ms);
 }
 
 static int expect_step(run *x, int ci, const cJSON *m, const cJSON *step, int timeout) {
-    const cJSON *atts = cJSON_GetObjectItemCaseSensitive(step, "attachments");
-    const cJSON *fm = cJSON_GetObjectItemCaseSensitive(step, "frame");
-    cf_conn *cn = reading_conn(x, ci);
-    cf_event *e;
-    int ok;
-
-    if (!cn) return -1;
-    e = cf_conn_next(cn, timeout);
-    if (!e) {
-        timeout_fail(x, m, cn->name, timeout);
-        return -1;
-    }
-    ok = match_event(x, e, m, atts, "the message does not match");
-    if (ok && fm) ok = match_frames(x, e, fm);
-    cf_event_free(e);
-    return ok ? 0 : -1;
+    if (!reading_conn(x, ci)) return -1;
+    return cf_steps_expect(&x->s, ci, m, step, timeout);
 }
 
 static int hello_step(run *x, int ci, const cJSON *step, const cJSON *fields) {
@@ -367,7 +161,7 @@ static int hello_step(run *x, int ci, const cJSON *step, const cJSON *fields) {
     cJSON_AddStringToObject(hello, "t", "hello");
     cJSON_AddNumberToObject(hello, "version", 1);
     {
-        const cJSON *secret = cJSON_GetObjectItemCaseSensitive(x->params, "secret");
+        const cJSON *secret = cJSON_GetObjectItemCaseSensitive(x->s.params, "secret");
 
         /* a known secret goes into every hello shorthand that does not give its own */
         if (cJSON_IsString(secret) && !cJSON_GetObjectItemCaseSensitive(fields, "secret"))
@@ -378,15 +172,16 @@ static int hello_step(run *x, int ci, const cJSON *step, const cJSON *fields) {
         cJSON_AddItemToObject(hello, f->string, cJSON_Duplicate(f, 1));
     }
     if (!cJSON_GetObjectItemCaseSensitive(m, "t")) cJSON_AddStringToObject(m, "t", "welcome");
-    if (send_message(x, cn, hello, step)) goto out;
-    e = cf_conn_next(cn, step_timeout(x, step));
+    if (cf_steps_send_msg(&x->s, cn, hello, step)) goto out;
+    e = cf_conn_next(cn, cf_steps_timeout(&x->s, step, x->s.c->timeout_ms));
     if (!e) {
-        timeout_fail(x, m, cn->name, step_timeout(x, step));
+        timeout_fail(x, m, cn->name, cf_steps_timeout(&x->s, step, x->s.c->timeout_ms));
         goto out;
     }
-    if (!match_event(x, e, m, NULL, "hello was not answered by a matching welcome")) goto out;
-    cJSON_DeleteItemFromObjectCaseSensitive(x->captures, x->name[ci]);
-    cJSON_AddItemToObject(x->captures, x->name[ci], cJSON_Duplicate(e->msg.json, 1));
+    if (!cf_steps_match(&x->s, e, m, NULL, NULL, "hello was not answered by a matching welcome"))
+        goto out;
+    cJSON_DeleteItemFromObjectCaseSensitive(x->s.captures, x->s.name[ci]);
+    cJSON_AddItemToObject(x->s.captures, x->s.name[ci], cJSON_Duplicate(e->msg.json, 1));
     rc = 0;
 out:
     cf_event_free(e);
@@ -396,68 +191,10 @@ out:
 }
 
 static int close_step(run *x, int ci, const cJSON *spec, int timeout) {
-    const cJSON *errname = cJSON_GetObjectItemCaseSensitive(spec, "error");
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(spec, "code");
     cf_conn *cn = reading_conn(x, ci);
-    int want = code ? (int)code->valuedouble : 0;
-    cf_event *e;
-    char exp[200];
 
     if (!cn) return -1;
-    if (!want && errname) want = plx_error_close_code(plx_error_by_name(errname->valuestring));
-    if (want)
-        snprintf(exp, sizeof(exp), "close %d", want);
-    else
-        snprintf(exp, sizeof(exp), "a close");
-    if (errname) {
-        int c = -plx_error_by_name(errname->valuestring);
-        cJSON *m = cJSON_CreateObject();
-        int ok;
-
-        cJSON_AddStringToObject(m, "t", "error");
-        cJSON_AddNumberToObject(m, "code", c);
-        cJSON_AddStringToObject(m, "name", errname->valuestring);
-        cJSON_AddItemToObject(cJSON_AddObjectToObject(m, "re"), "$absent", cJSON_CreateTrue());
-        e = cf_conn_next(cn, timeout);
-        if (!e) {
-            timeout_fail(x, m, cn->name, timeout);
-            cJSON_Delete(m);
-            return -1;
-        }
-        ok = match_event(x, e, m, NULL, "the error message before the close does not match");
-        cJSON_Delete(m);
-        cf_event_free(e);
-        if (!ok) return -1;
-        timeout = remaining(x, timeout);
-    }
-    e = cf_conn_next(cn, timeout);
-    if (!e) {
-        char why[128];
-
-        snprintf(why, sizeof(why), "the server did not close %s within %d ms", cn->name, timeout);
-        fail(x, exp, "nothing", "%s", why);
-        return -1;
-    }
-    if (e->kind != CF_EV_CLOSE) {
-        char *g = cf_event_describe(e);
-
-        fail(x, exp, g, "%s",
-             errname ? "something came after the error message instead of the close"
-                     : "a message came before the close");
-        free(g);
-        cf_event_free(e);
-        return -1;
-    }
-    if (want && !cn->url.stream && e->close_code != want) {
-        char got[64];
-
-        snprintf(got, sizeof(got), "close %d", e->close_code);
-        fail(x, exp, got, "wrong close code");
-        cf_event_free(e);
-        return -1;
-    }
-    cf_event_free(e);
-    return 0;
+    return cf_steps_expect_close(&x->s, ci, spec, timeout, cn->stream);
 }
 
 /* Keeps every connection read (auto-pong, buffers drained) for ms, queueing events. */
@@ -471,31 +208,20 @@ static void pump_all(run *x, int ms) {
 
         if (now >= end) break;
         slice = (int)(end - now > 20 ? 20 : end - now);
-        for (i = 0; i < x->n; i++)
-            if (x->used[i]) cf_conn_pump(&x->conn[i], 0);
+        for (i = 0; i < x->s.n; i++)
+            if (x->s.used[i]) cf_conn_pump(&x->s.link[i], 0);
         cf_sleep_ms((uint64_t)slice);
     }
 }
 
 static int silence_step(run *x, const cJSON *step, int ms) {
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(step, "conn");
-    int all = c && !strcmp(c->valuestring, "*");
-    int ci = all ? -1 : conn_index(x, step);
-    size_t i;
 
-    if (!all && !reading_conn(x, ci)) return -1; /* a paused connection is always silent */
+    /* a paused connection is always silent */
+    if (!(c && !strcmp(c->valuestring, "*")) && !reading_conn(x, cf_steps_conn(&x->s, step)))
+        return -1;
     pump_all(x, ms);
-    for (i = 0; i < x->n; i++) {
-        if (!x->used[i] || (!all && (int)i != ci)) continue;
-        if (x->conn[i].head) {
-            char *g = cf_event_describe(x->conn[i].head);
-
-            fail(x, "silence", g, "something arrived on %s during the silence", x->name[i]);
-            free(g);
-            return -1;
-        }
-    }
-    return 0;
+    return cf_steps_silent(&x->s, step);
 }
 
 /* expect_set: assigns received messages to elements (backtracking, captures kept). */
@@ -547,7 +273,8 @@ static int matches_some(run *x, set_state *s, int gi) {
         int ok;
 
         if (s->elem_conn[ei] != s->got_conn[gi]) continue;
-        if (cf_match_init(&ctx, x->captures, x->params, s->got[gi]->msg.att, s->got[gi]->msg.natt))
+        if (cf_match_init(&ctx, x->s.captures, x->s.params, s->got[gi]->msg.att,
+                          s->got[gi]->msg.natt))
             return 0;
         ok = cf_match(&ctx, cJSON_GetObjectItemCaseSensitive(s->elems[ei], "match"),
                       s->got[gi]->msg.json) &&
@@ -569,7 +296,7 @@ static char *describe_set(run *x, set_state *s, int received) {
                 : cf_json_print_max(cJSON_GetObjectItemCaseSensitive(s->elems[i], "match"), 1000);
 
         cf_buf_printf(&b, "%s%s: %s", i ? "\n" : "",
-                      x->name[received ? s->got_conn[i] : s->elem_conn[i]], t ? t : "?");
+                      x->s.name[received ? s->got_conn[i] : s->elem_conn[i]], t ? t : "?");
         free(t);
     }
     if (!b.len) cf_buf_str(&b, "nothing");
@@ -586,7 +313,7 @@ static int set_step(run *x, const cJSON *elems, int timeout) {
     if (!s) return -1;
     cJSON_ArrayForEach(e, elems) {
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "conn");
-        int ci = c ? index_of(x, c->valuestring) : 0;
+        int ci = c ? cf_steps_index(&x->s, c->valuestring) : 0;
 
         if (s->n == 256) break;
         if (!reading_conn(x, ci)) goto out;
@@ -598,11 +325,11 @@ static int set_step(run *x, const cJSON *elems, int timeout) {
         int progress = 0, complete = 1;
         size_t ci;
 
-        for (ci = 0; ci < x->n; ci++) {
+        for (ci = 0; ci < x->s.n; ci++) {
             cf_event *ev;
 
             if (!need[ci]) continue;
-            while (have[ci] < need[ci] && (ev = cf_conn_pop(&x->conn[ci])) != NULL) {
+            while (have[ci] < need[ci] && (ev = cf_link_pop(&x->s.link[ci])) != NULL) {
                 s->got[s->ngot] = ev;
                 s->got_conn[s->ngot++] = (int)ci;
                 have[ci]++;
@@ -610,8 +337,9 @@ static int set_step(run *x, const cJSON *elems, int timeout) {
                 if (ev->kind != CF_EV_MSG || !matches_some(x, s, s->ngot - 1)) {
                     char *ex = describe_set(x, s, 0), *g = cf_event_describe(ev);
 
-                    fail(x, ex, g, "expect_set: a message on %s matches no element of the set",
-                         x->name[ci]);
+                    cf_steps_fail(&x->s, ex, g,
+                                  "expect_set: a message on %s matches no element of the set",
+                                  x->s.name[ci]);
                     free(ex);
                     free(g);
                     goto out;
@@ -625,13 +353,13 @@ static int set_step(run *x, const cJSON *elems, int timeout) {
             size_t nw = 0;
             uint64_t now = cf_now_ms();
 
-            for (ci = 0; ci < x->n; ci++)
-                if (need[ci] > have[ci]) wait[nw++] = &x->conn[ci];
+            for (ci = 0; ci < x->s.n; ci++)
+                if (need[ci] > have[ci]) wait[nw++] = &x->s.link[ci];
             if (now >= end || !cf_conns_wait(wait, nw, (int)(end - now))) {
                 char *ex = describe_set(x, s, 0), *g = describe_set(x, s, 1);
 
-                fail(x, ex, g, "expect_set: %d of %d messages arrived within %d ms", s->ngot, s->n,
-                     timeout);
+                cf_steps_fail(&x->s, ex, g, "expect_set: %d of %d messages arrived within %d ms",
+                              s->ngot, s->n, timeout);
                 free(ex);
                 free(g);
                 goto out;
@@ -641,14 +369,15 @@ static int set_step(run *x, const cJSON *elems, int timeout) {
     {
         cf_match_ctx ctx;
 
-        if (cf_match_init(&ctx, x->captures, x->params, NULL, 0)) goto out;
+        if (cf_match_init(&ctx, x->s.captures, x->s.params, NULL, 0)) goto out;
         if (set_assign(x, s, &ctx, 0)) {
-            cf_match_commit(&ctx, x->captures);
+            cf_match_commit(&ctx, x->s.captures);
             rc = 0;
         } else {
             char *ex = describe_set(x, s, 0), *g = describe_set(x, s, 1);
 
-            fail(x, ex, g, "expect_set: the messages cannot be matched to the elements one to one");
+            cf_steps_fail(&x->s, ex, g,
+                          "expect_set: the messages cannot be matched to the elements one to one");
             free(ex);
             free(g);
         }
@@ -681,26 +410,27 @@ static int log_step(run *x, const cJSON *texts) {
     size_t len = 0;
 
     if (!x->cfg->server) {
-        fail(x, NULL, NULL, "server_log_excludes needs a server started by the runner (--spawn)");
+        cf_steps_fail(&x->s, NULL, NULL,
+                      "server_log_excludes needs a server started by the runner (--spawn)");
         return -1;
     }
-    list = cf_subst(texts, x->captures, x->params, err, sizeof(err));
+    list = cf_subst(texts, x->s.captures, x->s.params, err, sizeof(err));
     if (!list) {
-        fail(x, NULL, NULL, "server_log_excludes: %s", err);
+        cf_steps_fail(&x->s, NULL, NULL, "server_log_excludes: %s", err);
         return -1;
     }
     log = cf_server_log(x->cfg->server, &len);
     cJSON_ArrayForEach(t, list) {
         if (!cJSON_IsString(t) || !*t->valuestring) continue;
         if (log && contains(log, len, t->valuestring)) {
-            fail(x, "a server log without the text", t->valuestring,
-                 "the server's log (stdout, stderr) contains a text it must not log");
+            cf_steps_fail(&x->s, "a server log without the text", t->valuestring,
+                          "the server's log (stdout, stderr) contains a text it must not log");
             break;
         }
     }
     free(log);
     cJSON_Delete(list);
-    return x->failed ? -1 : 0;
+    return x->s.failed ? -1 : 0;
 }
 
 /* signal: sends SIGTERM or SIGINT to the spawned server of this case. */
@@ -709,20 +439,21 @@ static int signal_step(run *x, const char *name) {
     int sig = !strcmp(name, "INT") ? SIGINT : SIGTERM;
 
     if (!x->cfg->server) {
-        fail(x, NULL, NULL, "a signal step needs a server started by the runner (--spawn)");
+        cf_steps_fail(&x->s, NULL, NULL,
+                      "a signal step needs a server started by the runner (--spawn)");
         cJSON_Delete(e);
         return -1;
     }
     if (e) {
-        cJSON_AddNumberToObject(e, "ms", (double)(cf_now_ms() - x->t0));
+        cJSON_AddNumberToObject(e, "ms", (double)(cf_now_ms() - x->s.t0));
         cJSON_AddStringToObject(e, "conn", "server");
         cJSON_AddStringToObject(e, "dir", "send");
         cJSON_AddStringToObject(e, "kind", "signal");
         cJSON_AddStringToObject(e, "what", name);
-        cJSON_AddItemToArray(x->r->log, e);
+        cJSON_AddItemToArray(x->s.r->log, e);
     }
     if (cf_server_signal(x->cfg->server, sig)) {
-        fail(x, NULL, NULL, "cannot signal the server: it is no longer running");
+        cf_steps_fail(&x->s, NULL, NULL, "cannot signal the server: it is no longer running");
         return -1;
     }
     return 0;
@@ -731,31 +462,32 @@ static int signal_step(run *x, const char *name) {
 static int run_step(run *x, const cJSON *step) {
     const cJSON *a = step->child;
     const char *k = a->string;
-    int ci = conn_index(x, step);
+    int ci = cf_steps_conn(&x->s, step), rc;
     cf_conn *cn;
 
     if (!strcmp(k, "wait")) {
-        pump_all(x, remaining(x, (int)a->valuedouble));
+        pump_all(x, cf_steps_remaining(&x->s, (int)a->valuedouble));
         return 0;
     }
     if (!strcmp(k, "expect_silence"))
-        return silence_step(x, step, remaining(x, (int)a->valuedouble));
-    if (!strcmp(k, "expect_set")) return set_step(x, a, step_timeout(x, step));
+        return silence_step(x, step, cf_steps_remaining(&x->s, (int)a->valuedouble));
+    if (!strcmp(k, "expect_set"))
+        return set_step(x, a, cf_steps_timeout(&x->s, step, x->s.c->timeout_ms));
     if (!strcmp(k, "open")) {
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(step, "expect_status");
 
-        return open_conn(x, index_of(x, a->valuestring), st ? (int)st->valuedouble : 0);
+        return open_conn(x, cf_steps_index(&x->s, a->valuestring), st ? (int)st->valuedouble : 0);
     }
     if (!strcmp(k, "close")) {
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(step, "code");
 
-        cn = conn_of(x, index_of(x, a->valuestring));
+        cn = conn_of(x, cf_steps_index(&x->s, a->valuestring));
         if (!cn) return -1;
-        cf_conn_close(cn, code ? (int)code->valuedouble : 1000);
+        cf_link_close(cn, code ? (int)code->valuedouble : 1000, 0);
         return 0;
     }
     if (!strcmp(k, "pause") || !strcmp(k, "resume")) {
-        cn = conn_of(x, index_of(x, a->valuestring));
+        cn = conn_of(x, cf_steps_index(&x->s, a->valuestring));
         if (!cn) return -1;
         cf_conn_pause(cn, !strcmp(k, "pause"));
         return 0;
@@ -763,30 +495,15 @@ static int run_step(run *x, const cJSON *step) {
     if (!strcmp(k, "signal")) return signal_step(x, a->valuestring);
     if (!strcmp(k, "server_log_excludes")) return log_step(x, a);
     if (!strcmp(k, "hello")) return hello_step(x, ci, step, a);
-    if (!strcmp(k, "expect")) return expect_step(x, ci, a, step, step_timeout(x, step));
-    if (!strcmp(k, "expect_close")) return close_step(x, ci, a, step_timeout(x, step));
+    if (!strcmp(k, "expect"))
+        return expect_step(x, ci, a, step, cf_steps_timeout(&x->s, step, x->s.c->timeout_ms));
+    if (!strcmp(k, "expect_close"))
+        return close_step(x, ci, a, cf_steps_timeout(&x->s, step, x->s.c->timeout_ms));
     cn = conn_of(x, ci);
     if (!cn) return -1;
-    if (!strcmp(k, "send")) {
-        const cJSON *rep = cJSON_GetObjectItemCaseSensitive(step, "repeat");
-        int i, n = rep ? (int)rep->valuedouble : 1;
-
-        for (i = 0; i < n; i++)
-            if (send_message(x, cn, a, step)) return -1;
-        return 0;
-    }
-    if (!strcmp(k, "send_frame")) return send_bytes_step(x, cn, a, step, 0);
-    if (!strcmp(k, "send_raw")) return send_bytes_step(x, cn, a, step, 1);
-    if (!strcmp(k, "send_text")) {
-        char err[256];
-
-        if (cf_conn_send_text(cn, a->valuestring, err, sizeof(err))) {
-            fail(x, NULL, NULL, "send_text on %s: %s", cn->name, err);
-            return -1;
-        }
-        return 0;
-    }
-    fail(x, NULL, NULL, "unknown step %s", k);
+    rc = cf_steps_send(&x->s, cn, a, step);
+    if (rc <= 0) return rc;
+    cf_steps_fail(&x->s, NULL, NULL, "unknown step %s", k);
     return -1;
 }
 
@@ -925,24 +642,24 @@ static void finish(run *x) {
     size_t i;
     uint64_t end;
 
-    for (i = 0; i < x->n; i++) {
-        if (x->used[i]) x->conn[i].paused = 0;
-        if (x->used[i] && x->conn[i].fd >= 0 && !x->conn[i].remote_closed)
-            cf_conn_close(&x->conn[i], 1000);
+    for (i = 0; i < x->s.n; i++) {
+        if (x->s.used[i]) x->s.link[i].paused = 0;
+        if (x->s.used[i] && x->s.link[i].fd >= 0 && !x->s.link[i].remote_closed)
+            cf_link_close(&x->s.link[i], 1000, 0);
     }
     end = cf_now_ms() + CLOSE_WAIT_MS;
-    for (i = 0; i < x->n; i++) {
-        while (x->used[i] && x->conn[i].fd >= 0 && !x->conn[i].remote_closed &&
-               !x->conn[i].broken && cf_now_ms() < end) {
+    for (i = 0; i < x->s.n; i++) {
+        while (x->s.used[i] && x->s.link[i].fd >= 0 && !x->s.link[i].remote_closed &&
+               !x->s.link[i].broken && cf_now_ms() < end) {
             cf_event *e;
 
-            cf_conn_pump(&x->conn[i], 50);
-            while ((e = cf_conn_pop(&x->conn[i])) != NULL)
+            cf_conn_pump(&x->s.link[i], 50);
+            while ((e = cf_link_pop(&x->s.link[i])) != NULL)
                 cf_event_free(e);
         }
     }
-    for (i = 0; i < x->n; i++)
-        if (x->used[i]) cf_conn_free(&x->conn[i]);
+    for (i = 0; i < x->s.n; i++)
+        if (x->s.used[i]) cf_link_free(&x->s.link[i]);
 }
 
 void cf_run_case(const cf_run_config *cfg, const cf_case *c, cf_result *r) {
@@ -966,25 +683,13 @@ void cf_run_case(const cf_run_config *cfg, const cf_case *c, cf_result *r) {
         return;
     }
     x->cfg = cfg;
-    x->c = c;
-    x->r = r;
-    x->t0 = cf_now_ms();
-    x->deadline =
-        x->t0 + (uint64_t)(c->case_timeout_ms > cfg->case_timeout_ms ? c->case_timeout_ms
-                                                                     : cfg->case_timeout_ms);
-    x->captures = cJSON_CreateObject();
-    x->params = cJSON_Duplicate(cfg->params, 1);
-    r->log = cJSON_CreateArray();
-    cJSON_DeleteItemFromObjectCaseSensitive(x->params, "case");
-    cJSON_AddStringToObject(x->params, "case", c->id);
-    cJSON_ArrayForEach(conn, c->connections) {
-        x->spec[x->n] = conn;
-        x->name[x->n++] = cJSON_IsString(conn)
-                              ? conn->valuestring
-                              : cJSON_GetObjectItemCaseSensitive(conn, "name")->valuestring;
-    }
-    r->verdict = CF_PASS;
-    for (i = 0; i < x->n && !x->failed; i++) {
+    cf_steps_start(&x->s, c, r, cfg->params, cfg->case_timeout_ms,
+                   c->case_timeout_ms > cfg->case_timeout_ms ? c->case_timeout_ms
+                                                             : cfg->case_timeout_ms,
+                   next_event, "server");
+    i = 0;
+    cJSON_ArrayForEach(conn, c->connections) x->spec[i++] = conn;
+    for (i = 0; i < x->s.n && !x->s.failed; i++) {
         const cJSON *o = cJSON_IsObject(x->spec[i])
                              ? cJSON_GetObjectItemCaseSensitive(x->spec[i], "open")
                              : NULL;
@@ -992,14 +697,12 @@ void cf_run_case(const cf_run_config *cfg, const cf_case *c, cf_result *r) {
         if (!cJSON_IsFalse(o)) open_conn(x, (int)i, 0);
     }
     cJSON_ArrayForEach(step, c->steps) {
-        if (x->failed) break;
-        x->step++;
+        if (x->s.failed) break;
+        x->s.step++;
         run_step(x, step);
     }
     finish(x);
-    r->ms = cf_now_ms() - x->t0;
-    cJSON_Delete(x->captures);
-    cJSON_Delete(x->params);
+    cf_steps_end(&x->s);
     free(x);
 }
 
@@ -1020,10 +723,10 @@ int cf_probe(cf_run_config *cfg, char *err, size_t errlen) {
     if (cf_conn_open(&c, "probe", &cfg->url, NULL, -1, 5000, NULL, 0, &status, err, errlen)) {
         if (status) snprintf(err, errlen, "the WebSocket handshake was refused (HTTP %d)", status);
         cJSON_Delete(hello);
-        cf_conn_free(&c);
+        cf_link_free(&c);
         return -1;
     }
-    if (cf_conn_send_msg(&c, hello, NULL, 0, &o, err, errlen) == 0) {
+    if (cf_link_send_msg(&c, hello, NULL, 0, &o, err, errlen) == 0) {
         e = cf_conn_next(&c, 5000);
         if (e && e->kind == CF_EV_MSG &&
             !strcmp(cJSON_GetObjectItemCaseSensitive(e->msg.json, "t")->valuestring, "welcome")) {
@@ -1038,9 +741,9 @@ int cf_probe(cf_run_config *cfg, char *err, size_t errlen) {
         }
         cf_event_free(e);
     }
-    cf_conn_close(&c, 1000);
+    cf_link_close(&c, 1000, 0);
     cf_conn_pump(&c, 200);
-    cf_conn_free(&c);
+    cf_link_free(&c);
     cJSON_Delete(hello);
     return rc;
 }

@@ -32,6 +32,10 @@ void cf_result_free(cf_result *r);
 int cf_result_init(cf_result *r, const char *id, const char *title, int should,
                    const cJSON *requirements);
 
+/* Fills r[n..] with a failed "load-error" result for each line of errors (a broken case file is
+ * a failure), at most max of them. Returns n plus the results added. */
+size_t cf_results_load_errors(cf_result *r, size_t n, size_t max, const cf_buf *errors);
+
 struct cf_server_proc;
 
 typedef struct cf_run_config {
