@@ -39,8 +39,9 @@ void plx_io_fatal(plx_client *c, int code) {
 
 /* A non-fatal problem with a received message: answered per ERR-3. */
 static void message_error(plx_client *c, int code, const plx_msg *m) {
-    const char *t = m->json ? plx_wire_str(m->json, "t") : NULL;
-    int has = 0; /* the reader keeps m->json only for a message with an id */
+    /* The reader keeps m->json only for a message with an id; its type always (ERR-3). */
+    const char *t = m->json ? plx_wire_str(m->json, "t") : plx_reader_last_type(c->reader);
+    int has = 0;
     uint64_t id = m->json ? plx_wire_uint(m->json, "id", &has) : 0;
     cJSON *msg;
 

@@ -149,36 +149,11 @@ static void error_about_reply(plx_conn *c, int code, const char *detail, int64_t
 /* Reports a codec error: fatal ones (ERR-2) to the hub, which sends the error and closes,
  * and the receive path stops; non-fatal ones as ERR-3 says. Before welcome, a message that
  * is not a hello is NOT_READY whatever else is wrong with it (SPEC 8.4 step 10 before 11). */
-/* The t of the message in c->cur_frame when it is one whole uncompressed frame (always so
- * before welcome): the reader keeps the JSON of a rejected message only when it has an id.
- * Copies it into out (size bytes); returns out, or NULL. */
-static const char *frame_type(const plx_conn *c, char *out, size_t size) {
-    plx_frame f;
-    plx_msg m;
-    const cJSON *t;
-    const char *res = NULL;
-
-    if (!c->cur_frame || plx_frame_decode(c->cur_frame, c->cur_len, PLX_MAX_MAX_FRAME, &f) ||
-        f.h.flags || f.h.offset)
-        return NULL;
-    memset(&m, 0, sizeof(m));
-    if (plx_body_decode(NULL, (plx_bytes){f.payload, f.h.length}, &m) != 0) return NULL;
-    t = cJSON_GetObjectItemCaseSensitive(m.json, "t");
-    if (cJSON_IsString(t)) {
-        snprintf(out, size, "%s", t->valuestring);
-        res = out;
-    }
-    plx_msg_clear(&m);
-    return res;
-}
-
 static void codec_error(plx_conn *c, int code, const plx_msg_error *e, const plx_msg *m) {
-    char detail[160], tbuf[16];
+    char detail[160];
     int64_t id = message_id(m);
-    const cJSON *t = m && m->json ? cJSON_GetObjectItemCaseSensitive(m->json, "t") : NULL;
-    const char *type = cJSON_IsString(t) ? t->valuestring : NULL;
-
-    if (!type && !plx_error_fatal(code)) type = frame_type(c, tbuf, sizeof(tbuf));
+    /* The reader keeps a rejected message's JSON only when it has an id; its type always. */
+    const char *type = plx_reader_last_type(c->reader);
     if (!plx_error_fatal(code) && !c->ready && (!type || strcmp(type, "hello") != 0)) {
         code = PLX_E_NOT_READY;
         e = NULL;
@@ -231,10 +206,7 @@ static void handle_frame(plx_conn *c, const uint8_t *data, size_t len) {
     }
     memset(&m, 0, sizeof(m));
     rc = plx_reader_frame(c->reader, data, len, plx_now_ms(), &m, &e);
-    c->cur_frame = data;
-    c->cur_len = len;
     reader_result(c, rc, &m, &e);
-    c->cur_frame = NULL;
 }
 
 static void rx_reset(plx_conn *c) {

@@ -36,8 +36,6 @@ typedef struct plx_conn {
     uint32_t next_msg_id;
     uint8_t *rx;                    /* WebSocket message being reassembled */
     size_t rx_len, rx_cap, rx_want; /* rx_want: 16 + header length once the header is in */
-    const uint8_t *cur_frame;       /* the frame being handled, while it is */
-    size_t cur_len;
     int rx_in_msg;
     int peer_mid_msg;             /* the peer is inside a (fragmented) WebSocket message */
     int ready;                    /* welcome was queued: negotiated limits apply (SES-3) */
