@@ -237,6 +237,9 @@ uint64_t plx_cluster_tick(plx_cluster *cl, uint64_t now_ms) {
 void plx_cluster_stats_get(const plx_cluster *cl, plx_cluster_stats *out) {
     *out = cl->st;
     out->instances = cl->ninst;
+    out->synced = 0;
+    for (size_t i = 0; i < cl->ninst; i++)
+        out->synced += cl->inst[i]->synced != 0;
     out->pending = cl->npending;
     out->proxies = cl->by_proxy.count;
 }

@@ -40,6 +40,7 @@ typedef struct plx_cluster plx_cluster;
 
 typedef struct plx_cluster_stats {
     size_t instances;   /* other instances known */
+    size_t synced;      /* of them, those whose directory this instance holds (dump received) */
     size_t proxies;     /* remote clients with a proxy in the hub */
     size_t pending;     /* remote clients waiting for their name (a claim race, CLUSTER.md) */
     uint64_t published; /* bus messages handed to publish */

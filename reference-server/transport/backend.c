@@ -95,6 +95,10 @@ static void deliver(plx_server *s, plx_rstore_event *ev, uint64_t now) {
 
     switch (ev->kind) {
     case PLX_REV_DONE:
+        if (ev->cookie == PLX_GLUE_COOKIE) { /* the cluster's own batch, not a client's */
+            if (s->glue) plx_glue_done(s->glue, ev->reply);
+            break;
+        }
         plx_hub_store_done(s->hub, ev->cookie, ev->reply, now);
         ev->reply = NULL; /* taken */
         break;

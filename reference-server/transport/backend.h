@@ -1,8 +1,9 @@
 /*
  * backend.h - plexus-server's storage on Redis (--storage redis://...): the rstore's workers
  * wake the service loop (lws_cancel_service), and the service thread drains their events into
- * the hub: DONE -> plx_hub_store_done, CHANGE -> plx_hub_store_notify, STATE -> logged (and
- * /healthz), MESSAGE -> the bus hook (the cluster's, later; none: logged and dropped).
+ * the hub: DONE -> plx_hub_store_done (the cluster glue's own batch -> plx_glue_done), CHANGE ->
+ * plx_hub_store_notify, STATE -> logged (and /healthz), MESSAGE -> the bus hook (the cluster's,
+ * later; none: logged and dropped).
  */
 #ifndef PLX_BACKEND_H
 #define PLX_BACKEND_H

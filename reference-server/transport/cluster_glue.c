@@ -1,7 +1,10 @@
 /*
  * cluster_glue.c - plexus-server's cluster over Redis pub/sub (see cluster_glue.h): the
  * instance id from the kernel's random source, publishing through the rstore, bus messages
- * from its MESSAGE events, and (re)starting when its subscriptions are confirmed.
+ * from its MESSAGE events, (re)starting when its subscriptions are confirmed, and readiness at
+ * start: the running instances are counted with PUBSUB NUMSUB plexus:bus (a batch of the glue's
+ * own, cookie PLX_GLUE_COOKIE) and the instance is ready once it holds that many minus one
+ * directories (spec/CLUSTER.md, "Startup").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,9 @@ struct plx_glue {
     int subscribed; /* the rstore's subscriptions were confirmed at the last tick */
     int started;
     uint64_t stop_ms; /* plx_glue_stop's now, 0 before */
+    long long want;   /* directories to hold before ready: NUMSUB's count - 1; -1 not known yet */
+    int asking;       /* the NUMSUB batch is in flight */
+    int ready;
 };
 
 static int publish(void *ud, const char *channel, const uint8_t *data, size_t len) {
@@ -50,6 +56,7 @@ plx_glue *plx_glue_new(plx_hub *hub, char *err, size_t errlen) {
     }
     g->channels[0] = PLX_CLUSTER_BROADCAST;
     g->channels[1] = plx_cluster_channel(g->cl);
+    g->want = -1;
     return g;
 }
 
@@ -70,6 +77,51 @@ void plx_glue_bus(void *ud, const char *channel, const uint8_t *data, size_t len
                 plx_error_name(rc) ? plx_error_name(rc) : "?");
 }
 
+/* Asks Redis how many instances are subscribed to the broadcast channel (this one included). */
+static void ask_instances(plx_glue *g) {
+    static const plx_bytes args[] = {
+        {(const uint8_t *)"PUBSUB", 6},
+        {(const uint8_t *)"NUMSUB", 6},
+        {(const uint8_t *)PLX_CLUSTER_BROADCAST, sizeof(PLX_CLUSTER_BROADCAST) - 1}};
+    const plx_bytes *const argv[] = {args};
+    const size_t argc[] = {3};
+    if (plx_rstore_submit(g->rs, PLX_GLUE_COOKIE, argv, argc, 1, 0) == 0) g->asking = 1;
+}
+
+void plx_glue_done(plx_glue *g, const plx_reply *r) {
+    g->asking = 0;
+    /* [[channel, count]]: one command's reply, NUMSUB's channel and count */
+    const plx_reply *e = r && r->type == PLX_REPLY_ARRAY && r->nelem == 1 ? r->elem[0] : NULL;
+    if (!e || e->type != PLX_REPLY_ARRAY || e->nelem != 2 || e->elem[1]->type != PLX_REPLY_INT) {
+        plx_log(PLX_LOG_DEBUG, "cluster: PUBSUB NUMSUB failed%s%s (asked again)",
+                e && e->type == PLX_REPLY_ERROR ? ": " : "",
+                e && e->type == PLX_REPLY_ERROR ? e->str : "");
+        return;
+    }
+    g->want = e->elem[1]->integer > 0 ? e->elem[1]->integer - 1 : 0;
+}
+
+int plx_glue_ready(plx_glue *g) {
+    if (g->ready || !g->started || g->want < 0) return g->ready;
+    plx_cluster_stats st;
+    plx_cluster_stats_get(g->cl, &st);
+    if ((long long)st.synced < g->want) return 0;
+    plx_log(PLX_LOG_INFO, "cluster: ready (%zu other instance(s), directories held)", st.synced);
+    g->ready = 1;
+    return 1;
+}
+
+void plx_glue_waiting(plx_glue *g, char *buf, size_t len) {
+    plx_cluster_stats st;
+    plx_cluster_stats_get(g->cl, &st);
+    if (!g->started)
+        snprintf(buf, len, "the bus subscriptions are not confirmed: Redis unreachable?");
+    else if (g->want < 0)
+        snprintf(buf, len, "PUBSUB NUMSUB %s not answered", PLX_CLUSTER_BROADCAST);
+    else
+        snprintf(buf, len, "%zu of %lld other instances' directories received", st.synced, g->want);
+}
+
 uint64_t plx_glue_tick(plx_glue *g, uint64_t now_ms) {
     int sub = g->rs && plx_rstore_subscribed(g->rs);
     if (sub && !g->subscribed) {
@@ -83,6 +135,7 @@ uint64_t plx_glue_tick(plx_glue *g, uint64_t now_ms) {
         g->started = 1;
     }
     g->subscribed = sub;
+    if (sub && g->started && !g->ready && g->want < 0 && !g->asking) ask_instances(g);
     uint64_t next = g->started ? plx_cluster_tick(g->cl, now_ms) : UINT64_MAX;
     return sub ? next : (now_ms + 100 < next ? now_ms + 100 : next);
 }

@@ -32,6 +32,19 @@ void plx_glue_bus(void *g, const char *channel, const uint8_t *data, size_t len)
 /* Heartbeats, dead instances, (re)start on the subscriptions' state. Returns the next now_ms
  * it wants (at most 100 ms ahead while the subscriptions are not confirmed). */
 uint64_t plx_glue_tick(plx_glue *g, uint64_t now_ms);
+/* The cookie of the glue's own batch (PUBSUB NUMSUB): the backend hands its DONE to
+ * plx_glue_done, not to the hub (whose batches are numbered from 1 up, never this high). */
+#define PLX_GLUE_COOKIE UINT64_MAX
+/* The reply (borrowed) of the glue's batch: the number of running instances, or a failure (the
+ * count is asked again on the next tick while the instance is not ready). */
+void plx_glue_done(plx_glue *g, const plx_reply *r);
+/* 1 once the cluster is ready to serve clients (spec/CLUSTER.md, "Startup"): subscriptions
+ * confirmed, cluster started, and the directory of every other running instance held (their
+ * number is PUBSUB NUMSUB plexus:bus minus this one, asked once started). Stays 1 after. The
+ * caller bounds the wait (PLX_SERVER_READY_WAIT_MS in server.h). */
+int plx_glue_ready(plx_glue *g);
+/* What readiness still waits for, one line into buf (for the log when the bound passed). */
+void plx_glue_waiting(plx_glue *g, char *buf, size_t len);
 /* Tells the other instances this one leaves (bye). */
 void plx_glue_stop(plx_glue *g, uint64_t now_ms);
 /* 1 when the rstore may be freed: the bye came back from Redis, PLX_GLUE_BYE_WAIT_MS passed

@@ -1,7 +1,8 @@
 /*
  * main.c - plexus-server: parses the command line, builds the server (store, hub,
- * WebSocket and optional raw-TCP listeners), prints the ports it listens on, serves until
- * SIGTERM or SIGINT, then closes every peer with 1001 and exits 0.
+ * WebSocket and optional raw-TCP listeners, opened once the cluster is ready with Redis),
+ * prints the ports it listens on, serves until SIGTERM or SIGINT, then closes every peer with
+ * 1001 and exits 0.
  *
  * Exit codes: 0 clean shutdown, --help, --version; 1 runtime failure; 2 usage error.
  */
@@ -62,7 +63,10 @@ int main(int argc, char **argv) {
     }
     plx_log_set_level(opt.log_level);
     install_signals();
-    if (plx_server_init(&srv, &opt)) {
+    int failed = plx_server_init(&srv, &opt);
+    running_server = failed ? NULL : &srv; /* a signal while waiting for the cluster wakes it */
+    if (failed || plx_server_listen(&srv, &stop_requested)) {
+        running_server = NULL;
         plx_server_free(&srv);
         plx_options_free(&opt);
         return PLX_EXIT_RUNTIME;
@@ -72,7 +76,6 @@ int main(int argc, char **argv) {
     fflush(stdout);
     plx_log(PLX_LOG_INFO, "plexus-server %s on %s port %d", PLX_VERSION_STRING, opt.host,
             lws_get_vhost_listen_port(srv.ws_vhost));
-    running_server = &srv;
     rc = plx_server_run(&srv, &stop_requested);
     running_server = NULL;
     plx_server_free(&srv);

@@ -103,7 +103,9 @@ static const opt_def defs[O_COUNT] = {
                    "commands fail with STORAGE_UNAVAILABLE within 5 s and the server" CONT
                    "reconnects by itself (backoff 100 ms to 2 s); /healthz answers 503." CONT
                    "--max-keys and --max-value are refused with it: Redis's own limits" CONT
-                   "apply (maxmemory, proto-max-bulk-len)"},
+                   "apply (maxmemory, proto-max-bulk-len). Instances on one Redis act as" CONT
+                   "one server; each opens its ports once it holds the others' directories" CONT
+                   "(at most 2 s after start, spec/CLUSTER.md)"},
     [O_MAX_KEYS] = {"max-keys", OPT_UINT, 1, PLX_OPT_MAX_KEYS_MAX, 0, "N",
                     "keys the in-memory store holds, 1..4294967295 (default 1000000); a write" CONT
                     "creating one more fails with Redis's OOM text (COMMAND_ERROR)"},

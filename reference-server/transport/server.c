@@ -1,7 +1,8 @@
 /*
  * server.c - the transport's core: builds store, hub and lws context, connects the hub's io
- * callbacks to connections, runs the hub's timers from an lws_sul on the service thread, and
- * drives the service loop through a graceful shutdown.
+ * callbacks to connections, runs the hub's timers from an lws_sul on the service thread, opens
+ * the listeners once the cluster is ready (with Redis), and drives the service loop through a
+ * graceful shutdown.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -225,12 +226,38 @@ int plx_server_init(plx_server *s, const plx_options *o) {
         plx_log(PLX_LOG_ERROR, "cannot create the libwebsockets context");
         return -1;
     }
-    if (plx_glue_server_init(s) || plx_backend_start(s) || plx_ws_listen(s)) return -1;
+    if (plx_glue_server_init(s) || plx_backend_start(s)) return -1;
     plx_glue_server_attach(s);
-    if (o->tcp_port >= 0 && plx_tcp_listen(s)) return -1;
     s->last_reader_tick = plx_now_ms();
     lws_sul_schedule(s->ctx, 0, &s->tick_sul, on_tick, 1);
     return 0;
+}
+
+/* Serves the loop (the backend's events, the cluster's timers; no listener yet) until the
+ * cluster is ready, *stop, or PLX_SERVER_READY_WAIT_MS. 0, or -1 on a service failure. */
+static int wait_ready(plx_server *s, volatile sig_atomic_t *stop) {
+    uint64_t deadline = plx_now_ms() + PLX_SERVER_READY_WAIT_MS;
+
+    while (!*stop && !plx_glue_ready(s->glue)) {
+        if (plx_now_ms() >= deadline) {
+            char why[128];
+            plx_glue_waiting(s->glue, why, sizeof(why));
+            plx_log(PLX_LOG_WARN, "cluster: not ready after %d ms (%s): serving anyway",
+                    PLX_SERVER_READY_WAIT_MS, why);
+            return 0;
+        }
+        if (lws_service(s->ctx, 0) < 0) {
+            plx_log(PLX_LOG_ERROR, "libwebsockets service failed");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int plx_server_listen(plx_server *s, volatile sig_atomic_t *stop) {
+    if (s->glue && wait_ready(s, stop)) return -1;
+    if (plx_ws_listen(s)) return -1;
+    return s->opt->tcp_port >= 0 ? plx_tcp_listen(s) : 0;
 }
 
 void plx_server_wake(plx_server *s) {

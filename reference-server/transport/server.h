@@ -22,6 +22,9 @@
 #define PLX_CLOSE_DEADLINE_MS 4500        /* a closing peer is released by then (LIM-4: 5 s) */
 #define PLX_WRITE_PIECE       (64u << 10) /* bytes per lws_write: one WebSocket fragment */
 #define PLX_RX_BUFFER         (32u << 10) /* lws receive buffer per connection */
+/* With --storage redis://, how long plx_server_listen waits for the cluster to be ready
+ * (spec/CLUSTER.md, "Startup") before listening anyway. */
+#define PLX_SERVER_READY_WAIT_MS 2000
 
 struct plx_conn;
 struct plx_backend;
@@ -53,9 +56,15 @@ uint64_t plx_now_ms(void);
 /* The server of a wsi (the lws context's user pointer). */
 plx_server *plx_server_of(struct lws *wsi);
 
-/* Creates store, hub, lws context and listeners from o (borrowed for the server's life).
- * Returns 0, or -1 after logging why (e.g. the port cannot be bound). */
+/* Creates store, hub, lws context and the Redis backend and cluster from o (borrowed for the
+ * server's life); no listener yet. Returns 0, or -1 after logging why. */
 int plx_server_init(plx_server *s, const plx_options *o);
+/* Opens the listeners (WebSocket, and raw TCP with --tcp-port) once the server may take
+ * clients: with --storage redis://, after serving the loop until the cluster is ready
+ * (plx_glue_ready), at most PLX_SERVER_READY_WAIT_MS (then logs what is missing and listens
+ * anyway), or until *stop. Returns 0, or -1 after logging why (e.g. the port cannot be
+ * bound). */
+int plx_server_listen(plx_server *s, volatile sig_atomic_t *stop);
 /* Serves until *stop becomes non-zero, then shuts down: every peer gets 1001, queues are
  * flushed for at most PLX_SHUTDOWN_FLUSH_MS. Returns 0, or -1 on a service failure. */
 int plx_server_run(plx_server *s, volatile sig_atomic_t *stop);

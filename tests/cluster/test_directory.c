@@ -147,7 +147,17 @@ static void late_instance_gets_directory(void **state) {
     plx_conn_id d = net_client(w, 1, "dave", "\"groups\":[\"g\"]");
     net_sendf(w, 1, d, "{\"t\":\"register\",\"id\":1,\"routes\":[\"r\"]}");
     net_client(w, 0, "alice", NULL);
+    plx_cluster_stats st;
+    plx_cluster_stats_get(w->n[0].cl, &st);
+    assert_int_equal(st.synced, 1); /* node 1's directory; node 2 not started */
     net_start(w, 2);
+    /* plexus-server's readiness (CLUSTER.md, "Startup"): once the newcomer holds every other
+     * directory, every other instance holds the newcomer's. */
+    for (size_t k = 0; k < 3; k++) {
+        plx_cluster_stats_get(w->n[k].cl, &st);
+        assert_int_equal(st.instances, 2);
+        assert_int_equal(st.synced, 2);
+    }
     char buf[256];
     assert_string_equal(net_clients(w, 2, buf, sizeof(buf)), "alice,dave");
     plx_conn_id c = net_client(w, 2, "carol", NULL);
@@ -171,6 +181,7 @@ static void lost_broadcast_resynced(void **state) {
     plx_cluster_stats st;
     plx_cluster_stats_get(w->n[0].cl, &st);
     assert_true(st.resyncs >= 2); /* the start's and the gap's */
+    assert_int_equal(st.synced, 1);
     /* A lost heartbeat is repaired the same way (no change, nothing lost). */
     w->lose_broadcasts = 1;
     net_advance(w, 2100);

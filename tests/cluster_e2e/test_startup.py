@@ -2,8 +2,8 @@
 the others for their directories at start): its clients are part of the cluster from their
 welcome on. Presence about a client of the new instance is exact (no join that already holds
 later changes in place of the regroups), and a client of the new instance reaches clients of
-the others at once. Not in the cluster_e2e ctest yet (tests/cluster_e2e/CMakeLists.txt says
-why)."""
+the others at once: plexus-server listens only once it holds the directory of every running
+instance (spec/CLUSTER.md, "Startup")."""
 from helpers import close_all, connect, run, settled, Inbox
 
 
