@@ -119,7 +119,7 @@ static int run_round(plx_rstore *r, redisContext *c, char *why, size_t whylen) {
     if (!broken) complete_ready(r, &f);
     while (!broken && f.head) {
         redisReply *rr = NULL;
-        int got = plx_rstore_read(r, c, &rr, (int)r->timeout_ms);
+        int got = plx_rstore_read(r, c, &rr, (int)r->timeout_ms, -1);
         if (got <= 0) {
             broken = 1;
             if (got == 0 && !atomic_load(&r->stopping))

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -83,13 +84,6 @@ int plx_rstore_sleep(plx_rstore *r, unsigned ms) {
     return stopped;
 }
 
-int plx_rstore_wait_fd(redisContext *c, short events, int ms) {
-    struct pollfd p = {.fd = c->fd, .events = events};
-    int n = poll(&p, 1, ms);
-    if (n < 0) return errno == EINTR ? 0 : -1;
-    return n > 0 ? 1 : 0;
-}
-
 int plx_rstore_flush(plx_rstore *r, redisContext *c) {
     int done = 0;
     while (!done) {
@@ -100,7 +94,27 @@ int plx_rstore_flush(plx_rstore *r, redisContext *c) {
     return 0;
 }
 
-int plx_rstore_read(plx_rstore *r, redisContext *c, redisReply **out, int idle_ms) {
+/* Reads and drops what is in the (non-blocking) wake pipe. */
+static void drain_wake(int fd) {
+    char buf[64];
+    while (read(fd, buf, sizeof(buf)) > 0) {
+    }
+}
+
+/* Waits at most ms for c's socket to be readable or wake_fd (-1: none) to be readable:
+ * 1 socket, 2 wake (drained), 0 timeout, -1 error. */
+static int wait_read(redisContext *c, int wake_fd, int ms) {
+    struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = wake_fd, .events = POLLIN}};
+    int n = poll(p, wake_fd >= 0 ? 2 : 1, ms);
+    if (n < 0) return errno == EINTR ? 0 : -1;
+    if (n > 0 && wake_fd >= 0 && (p[1].revents & POLLIN)) {
+        drain_wake(wake_fd);
+        return 2;
+    }
+    return n > 0 ? 1 : 0;
+}
+
+int plx_rstore_read(plx_rstore *r, redisContext *c, redisReply **out, int idle_ms, int wake_fd) {
     *out = NULL;
     uint64_t until = plx_rstore_now_ms() + (uint64_t)idle_ms;
     for (;;) {
@@ -114,12 +128,13 @@ int plx_rstore_read(plx_rstore *r, redisContext *c, redisReply **out, int idle_m
         uint64_t now = plx_rstore_now_ms();
         if (now >= until) return 0;
         int slice = until - now < SLICE_MS ? (int)(until - now) : SLICE_MS;
-        int ready = plx_rstore_wait_fd(c, POLLIN, slice);
+        int ready = wait_read(c, wake_fd, slice);
         if (ready < 0) {
             snprintf(c->errstr, sizeof(c->errstr), "poll: %s", strerror(errno));
             c->err = REDIS_ERR_IO;
             return -1;
         }
+        if (ready == 2) return 2;
         if (ready) {
             if (redisBufferRead(c) != REDIS_OK) return -1;
             until = plx_rstore_now_ms() + (uint64_t)idle_ms; /* bytes arrived: progress */

@@ -126,6 +126,14 @@ struct plx_rstore {
     atomic_size_t outstanding;      /* batches + publishes counted against max_queue */
     atomic_int up, subscribed, stopping;
 
+    /* Barriers (subworker.c): a ring of PLX_RSTORE_MAX_BARRIERS cookies, the first bar_sent
+     * of the bar_n waiting ones have their PING written. Guarded by bar_mu. */
+    pthread_mutex_t bar_mu;
+    uint64_t *bar_ring;
+    size_t bar_head, bar_n, bar_sent;
+    int bar_open;    /* the subscription connection is confirmed: barriers go to Redis */
+    int bar_pipe[2]; /* a byte written to [1] wakes the subscription worker; -1 when none */
+
     pthread_mutex_t fd_mu;  /* guards the two live sockets below for plx_rstore_free */
     pthread_cond_t stop_cv; /* signalled (with fd_mu) when stopping is set */
     int cmd_fd, sub_fd;     /* -1 when not connected */
@@ -134,7 +142,8 @@ struct plx_rstore {
 };
 
 /* Queues ev (copied into a new node) for poll and calls wake. Events of the subscription
- * worker (CHANGE, MESSAGE) wait for room in r->sub in slices, giving up when stopping.
+ * worker (CHANGE, MESSAGE, BARRIER with up = 1) wait for room in r->sub in slices, giving up
+ * when stopping; the others (DONE, STATE, BARRIER with up = 0) never wait.
  * 0, or -1 (no memory or stopping: ev's contents are freed). */
 int plx_rstore_emit(plx_rstore *r, plx_rstore_event *ev);
 /* The command connection came up or went down: emits STATE when it changed (the first call
@@ -164,16 +173,14 @@ int plx_rstore_sleep(plx_rstore *r, unsigned ms);
 void plx_rstore_block_sigpipe(void);
 /* Milliseconds on the monotonic clock. */
 uint64_t plx_rstore_now_ms(void);
-/* Waits until c's socket is readable (events POLLIN) or writable (POLLOUT), at most ms.
- * 1 ready, 0 timeout, -1 error. */
-int plx_rstore_wait_fd(redisContext *c, short events, int ms);
 /* Writes c's whole output buffer, checking stopping between writes. 0, or -1 (error in
  * c->errstr, or stopping). */
 int plx_rstore_flush(plx_rstore *r, redisContext *c);
 /* The next reply on c: waits in slices of 100 ms, at most idle_ms without a byte arriving.
  * 1 with *out (caller frees with freeReplyObject), 0 when idle_ms passed with nothing or
- * when stopping, -1 on a connection error (c->errstr). */
-int plx_rstore_read(plx_rstore *r, redisContext *c, redisReply **out, int idle_ms);
+ * when stopping, 2 when wake_fd (-1: none) became readable (its bytes are drained), -1 on a
+ * connection error (c->errstr). */
+int plx_rstore_read(plx_rstore *r, redisContext *c, redisReply **out, int idle_ms, int wake_fd);
 
 /* ---------------------------------------------------------------- the workers */
 

@@ -2,12 +2,16 @@
  * rstore.c - the Redis backend's public functions: configuration, the workers' lifetime,
  * submit/publish into the command worker's queue, and the event queues drained by poll with
  * the change-after-reply rule (a CHANGE waits until every batch submitted before its
- * notification arrived has had its DONE event handed out).
+ * notification arrived has had its DONE event handed out), and barriers (plx_rstore_barrier;
+ * the subscription worker answers them).
  */
+#define _GNU_SOURCE /* pipe2 */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -43,7 +47,8 @@ int plx_rstore_emit(plx_rstore *r, plx_rstore_event *ev) {
     e->ev = *ev;
     memset(ev, 0, sizeof(*ev));
     int rc;
-    if (e->ev.kind == PLX_REV_CHANGE || e->ev.kind == PLX_REV_MESSAGE) {
+    if (e->ev.kind == PLX_REV_CHANGE || e->ev.kind == PLX_REV_MESSAGE ||
+        (e->ev.kind == PLX_REV_BARRIER && e->ev.up)) {
         /* Sampled on arrival: the batches this change may have come from. */
         e->need = atomic_load(&r->submitted);
         e->stamp = atomic_fetch_add(&r->stamp, 1);
@@ -156,6 +161,26 @@ int plx_rstore_publish(plx_rstore *r, const char *channel, const uint8_t *data, 
     return 0;
 }
 
+int plx_rstore_barrier(plx_rstore *r, uint64_t cookie) {
+    if (!r) return PLX_E_INVAL;
+    pthread_mutex_lock(&r->bar_mu);
+    int open = r->bar_open, rc = 0;
+    if (open && r->bar_n >= PLX_RSTORE_MAX_BARRIERS)
+        rc = PLX_E_LIMIT_REACHED;
+    else if (open)
+        r->bar_ring[(r->bar_head + r->bar_n++) % PLX_RSTORE_MAX_BARRIERS] = cookie;
+    pthread_mutex_unlock(&r->bar_mu);
+    if (rc) return rc;
+    if (open) {
+        char b = 1;
+        if (write(r->bar_pipe[1], &b, 1) < 0) { /* full: a wake-up is already pending */
+        }
+        return 0;
+    }
+    plx_rstore_event ev = {.kind = PLX_REV_BARRIER, .cookie = cookie, .up = 0};
+    return plx_rstore_emit(r, &ev) == 0 ? 0 : PLX_E_NOMEM;
+}
+
 int plx_rstore_up(const plx_rstore *r) {
     return r && atomic_load(&((plx_rstore *)r)->up) == 1;
 }
@@ -185,6 +210,15 @@ static plx_rstore *rstore_alloc(const plx_rstore_config *cfg, char *err, size_t 
         return NULL;
     }
     r->cmd_fd = r->sub_fd = -1;
+    r->bar_pipe[0] = r->bar_pipe[1] = -1;
+    r->bar_ring = calloc(PLX_RSTORE_MAX_BARRIERS, sizeof(*r->bar_ring));
+    if (!r->bar_ring || pipe2(r->bar_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        free(r->bar_ring);
+        free(r);
+        snprintf(err, errlen, "no memory or no pipe");
+        return NULL;
+    }
+    pthread_mutex_init(&r->bar_mu, NULL);
     atomic_init(&r->up, -1); /* unknown: the first connect or failure emits STATE */
     r->max_queue = cfg->max_queue ? cfg->max_queue : PLX_RSTORE_DEFAULT_MAX_QUEUE;
     r->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : PLX_RSTORE_DEFAULT_TIMEOUT_MS;
@@ -263,5 +297,9 @@ void plx_rstore_free(plx_rstore *r) {
     free(r->channels);
     pthread_mutex_destroy(&r->fd_mu);
     pthread_cond_destroy(&r->stop_cv);
+    pthread_mutex_destroy(&r->bar_mu);
+    close(r->bar_pipe[0]);
+    close(r->bar_pipe[1]);
+    free(r->bar_ring);
     free(r);
 }

@@ -25,6 +25,8 @@
  *   flight fails with STORAGE_UNAVAILABLE) and reconnected.
  * - PLX_RSTORE_MAX_SUB_EVENTS CHANGE/MESSAGE events waiting for poll; past it the subscription
  *   worker stops reading (Redis then buffers, up to its pubsub client-output-buffer-limit).
+ * - PLX_RSTORE_MAX_BARRIERS barriers requested and not answered by Redis yet; past it
+ *   plx_rstore_barrier returns LIMIT_REACHED.
  * - reconnect backoff PLX_RSTORE_BACKOFF_MIN_MS doubling to PLX_RSTORE_BACKOFF_MAX_MS.
  * - plx_rstore_free returns within about 2 * timeout_ms even when Redis hangs (it shuts the
  *   sockets down; only a connect in progress runs to its timeout).
@@ -49,6 +51,7 @@ typedef struct plx_rstore plx_rstore;
 #define PLX_RSTORE_MAX_ARG            ((size_t)512 << 20) /* bytes of one argument */
 #define PLX_RSTORE_MAX_SUB_EVENTS     65536u              /* CHANGE + MESSAGE events not polled */
 #define PLX_RSTORE_MAX_CHANNELS       1024u               /* cfg.nchannels */
+#define PLX_RSTORE_MAX_BARRIERS       4096u               /* barriers waiting for Redis */
 #define PLX_RSTORE_BACKOFF_MIN_MS     100u
 #define PLX_RSTORE_BACKOFF_MAX_MS     2000u
 
@@ -100,22 +103,34 @@ int plx_rstore_submit(plx_rstore *r, uint64_t cookie, const plx_bytes *const *ar
  * 0, PLX_E_LIMIT_REACHED (queue full), PLX_E_NOMEM. */
 int plx_rstore_publish(plx_rstore *r, const char *channel, const uint8_t *data, size_t len);
 
+/* Asks for a PLX_REV_BARRIER event with this cookie, ordered with the CHANGE events: the
+ * subscription worker sends PING on its subscribed connection, and Redis answers it after the
+ * notifications of every command it ran before, so every change of a command whose DONE was
+ * polled before this call is polled before the barrier (and a CHANGE held back by the
+ * change-after-reply rule holds the barrier too). While the subscription connection is down
+ * (or not confirmed yet) the barrier completes at once with up = 0 (no ordering promised);
+ * one that was waiting when the connection broke completes with up = 0 too. Exactly one
+ * BARRIER event follows a 0 return (none after plx_rstore_free). 0, PLX_E_LIMIT_REACHED
+ * (PLX_RSTORE_MAX_BARRIERS waiting), PLX_E_NOMEM, PLX_E_INVAL (r NULL). */
+int plx_rstore_barrier(plx_rstore *r, uint64_t cookie);
+
 typedef enum plx_rstore_event_kind {
     PLX_REV_DONE = 1, /* a batch completed: cookie, reply */
     PLX_REV_CHANGE,   /* a key changed in the DB (keyspace notification): key, op */
     PLX_REV_MESSAGE,  /* a message on a subscribed channel: channel, data */
-    PLX_REV_STATE     /* the connection to Redis came up (up = 1) or was lost (up = 0) */
+    PLX_REV_STATE,    /* the connection to Redis came up (up = 1) or was lost (up = 0) */
+    PLX_REV_BARRIER   /* plx_rstore_barrier's answer: cookie; up = 1 ordered, 0 connection down */
 } plx_rstore_event_kind;
 
 typedef struct plx_rstore_event {
     plx_rstore_event_kind kind;
-    uint64_t cookie;  /* DONE */
+    uint64_t cookie;  /* DONE, BARRIER */
     plx_reply *reply; /* DONE: owned by the event */
     plx_bytes key;    /* CHANGE: owned by the event */
     const char *op;   /* CHANGE: the Plexus op name (static string), see below */
     char *channel;    /* MESSAGE: owned */
     plx_bytes data;   /* MESSAGE: owned */
-    int up;           /* STATE */
+    int up;           /* STATE; BARRIER: 1 ordered after the changes, 0 completed while down */
 } plx_rstore_event;
 
 /* Moves up to max events into ev, oldest first; never blocks; returns how many. The caller

@@ -3,6 +3,8 @@
  * notifications (notify-keyspace-events gets at least K and A, keeping what is set), subscribes
  * to the DB's keyspace channels and the bus channels, and turns what arrives into CHANGE and
  * MESSAGE events. Silence is checked with PING; a lost connection is reopened with backoff.
+ * Barriers are PINGs too (with the payload BARRIER_PAYLOAD): Redis answers each with a pong
+ * push after the notifications of every command it ran before it, in order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,8 @@
 
 #include "internal.h"
 
-#define NOTIFY_PARAM "notify-keyspace-events"
+#define NOTIFY_PARAM    "notify-keyspace-events"
+#define BARRIER_PAYLOAD "plx-barrier"
 
 /* Adds K (keyspace channel) and A (every event class) to Redis's notification flags when
  * missing; other flags already set (E, m, n, ...) stay. 0, or -1 (why set). A Redis where
@@ -110,6 +113,50 @@ static void on_message(plx_rstore *r, const redisReply *chan, const redisReply *
         plx_rstore_event_clear(&ev);
 }
 
+/* Opens (1) or closes (0) the barrier ring. Closing completes every barrier waiting with
+ * up = 0: their pongs will not come. */
+static void barriers_open(plx_rstore *r, int open) {
+    pthread_mutex_lock(&r->bar_mu);
+    r->bar_open = open;
+    size_t head = r->bar_head, n = open ? 0 : r->bar_n;
+    if (!open) r->bar_n = r->bar_sent = 0;
+    pthread_mutex_unlock(&r->bar_mu);
+    /* The ring's slots stay untouched until the next open: barrier() adds nothing while closed. */
+    for (size_t i = 0; i < n; i++) {
+        plx_rstore_event ev = {.kind = PLX_REV_BARRIER, .up = 0};
+        ev.cookie = r->bar_ring[(head + i) % PLX_RSTORE_MAX_BARRIERS];
+        plx_rstore_emit(r, &ev);
+    }
+}
+
+/* Writes a PING for every barrier requested since the last call. 0, or -1 (connection). */
+static int barriers_send(plx_rstore *r, redisContext *c) {
+    pthread_mutex_lock(&r->bar_mu);
+    size_t more = r->bar_n - r->bar_sent;
+    r->bar_sent = r->bar_n;
+    pthread_mutex_unlock(&r->bar_mu);
+    if (!more) return 0;
+    for (size_t i = 0; i < more; i++)
+        if (redisAppendCommand(c, "PING %s", BARRIER_PAYLOAD) != REDIS_OK) return -1;
+    return plx_rstore_flush(r, c);
+}
+
+/* A barrier's pong: the oldest barrier sent completes (up = 1), after every change before. */
+static void barrier_pong(plx_rstore *r) {
+    pthread_mutex_lock(&r->bar_mu);
+    int have = r->bar_sent > 0;
+    uint64_t cookie = have ? r->bar_ring[r->bar_head] : 0;
+    if (have) {
+        r->bar_head = (r->bar_head + 1) % PLX_RSTORE_MAX_BARRIERS;
+        r->bar_n--;
+        r->bar_sent--;
+    }
+    pthread_mutex_unlock(&r->bar_mu);
+    if (!have) return;
+    plx_rstore_event ev = {.kind = PLX_REV_BARRIER, .cookie = cookie, .up = 1};
+    plx_rstore_emit(r, &ev);
+}
+
 /* Handles one push; returns 1 for a subscription confirmation. */
 static int on_push(plx_rstore *r, const redisReply *rr) {
     if (rr->type != REDIS_REPLY_ARRAY || rr->elements < 2) return 0;
@@ -120,19 +167,30 @@ static int on_push(plx_rstore *r, const redisReply *rr) {
         on_message(r, rr->element[1], rr->element[2]);
     else if (is(k, "subscribe") || is(k, "psubscribe"))
         return 1;
+    else if (is(k, "pong") && is(rr->element[1], BARRIER_PAYLOAD))
+        barrier_pong(r);
     return 0;
 }
 
-/* Reads pushes until the connection fails or the object stops. After timeout_ms / 2 of silence
- * it sends PING; silence for another such span means Redis is gone. */
+/* The subscriptions are confirmed: changes and messages flow, barriers are taken. */
+static void confirmed(plx_rstore *r) {
+    atomic_store(&r->subscribed, 1);
+    barriers_open(r, 1);
+}
+
+/* Reads pushes until the connection fails or the object stops, writing the PINGs of barriers
+ * as they are requested. After timeout_ms / 2 of silence it sends PING; silence for another
+ * such span means Redis is gone. */
 static void listen_pushes(plx_rstore *r, redisContext *c, int confirmations) {
     int idle = (int)(r->timeout_ms / 2 ? r->timeout_ms / 2 : 1);
     int pinged = 0;
-    if (confirmations == 0) atomic_store(&r->subscribed, 1);
+    if (confirmations == 0) confirmed(r);
     while (!atomic_load(&r->stopping)) {
+        if (barriers_send(r, c) != 0) return;
         redisReply *rr = NULL;
-        int got = plx_rstore_read(r, c, &rr, idle);
+        int got = plx_rstore_read(r, c, &rr, idle, r->bar_pipe[0]);
         if (got < 0) return;
+        if (got == 2) continue;
         if (got == 0) {
             if (pinged || atomic_load(&r->stopping)) return;
             if (redisAppendCommand(c, "PING") != REDIS_OK || plx_rstore_flush(r, c) != 0) return;
@@ -140,7 +198,7 @@ static void listen_pushes(plx_rstore *r, redisContext *c, int confirmations) {
             continue;
         }
         pinged = 0;
-        if (on_push(r, rr) && --confirmations == 0) atomic_store(&r->subscribed, 1);
+        if (on_push(r, rr) && --confirmations == 0) confirmed(r);
         freeReplyObject(rr);
     }
 }
@@ -161,6 +219,7 @@ void *plx_rstore_sub_main(void *arg) {
                 listen_pushes(r, c, want);
             }
             atomic_store(&r->subscribed, 0);
+            barriers_open(r, 0);
             plx_rstore_set_fd(r, &r->sub_fd, -1);
             redisFree(c);
         }
