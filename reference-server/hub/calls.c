@@ -50,6 +50,7 @@ void hub_call_end(plx_hub *h, hub_call *k) {
     if (caller && k->kind != HUB_PART && hub_map_getu(&caller->pending, k->rid) == k)
         hub_map_delu(&caller->pending, k->rid);
     free(k->slots);
+    free((void *)k->pattern.data);
     free(k);
 }
 

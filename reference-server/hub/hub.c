@@ -96,6 +96,7 @@ void plx_hub_free(plx_hub *h) {
     it = (hub_map_iter){0};
     while ((n = hub_map_next(&h->calls, &it))) {
         free(((hub_call *)n->val)->slots);
+        free((void *)((hub_call *)n->val)->pattern.data);
         free(n->val);
     }
     hub_conn *c = h->head;

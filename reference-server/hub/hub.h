@@ -93,6 +93,13 @@ typedef struct plx_hub_backend {
                   size_t n, int atomic);
     void *ud;
     const char *name; /* plexus.info's "storage" (copied); NULL: "redis" */
+    /* Optional (NULL: a watch is active at once). Asks for plx_hub_barrier_done(cookie) once
+     * every change of a command completed before this call has gone to plx_hub_store_notify.
+     * A new watch pattern is active (and answered) only then, so a watcher never gets the
+     * changes of commands completed before its watch's reply. Returns 0 when accepted:
+     * exactly one plx_hub_barrier_done follows, never from inside barrier. A negative PLX_E_*
+     * refuses (the hub answers the watch with it: LIMIT_REACHED, else STORAGE_UNAVAILABLE). */
+    int (*barrier)(void *ud, uint64_t cookie);
 } plx_hub_backend;
 
 /* Makes a hub whose storage commands go to be (copied) instead of an in-memory store. Change
@@ -105,6 +112,10 @@ plx_hub *plx_hub_new_backend(const plx_hub_config *cfg, const plx_hub_io *io,
 /* A backend batch finished. r (taken) is an ARRAY with one entry per command of the batch, or
  * one ERROR reply for the whole batch. Unknown cookies (the caller left) are dropped. */
 void plx_hub_store_done(plx_hub *h, uint64_t cookie, plx_reply *r, uint64_t now_ms);
+
+/* A backend barrier finished: the watch waiting for it becomes active and is answered.
+ * Unknown cookies (the watcher left) are ignored. */
+void plx_hub_barrier_done(plx_hub *h, uint64_t cookie, uint64_t now_ms);
 
 /* Frees the hub (and its store when it made it). Does not call io. */
 void plx_hub_free(plx_hub *h);

@@ -151,7 +151,15 @@ typedef struct hub_route {
 } hub_route;
 
 /* HUB_RELAY: a call or read from another instance (peer.c); caller 0, rid the origin's id. */
-typedef enum hub_call_kind { HUB_CALL = 1, HUB_READ, HUB_PART, HUB_STORE, HUB_RELAY } hub_call_kind;
+/* HUB_WATCH: a watch waiting for its backend barrier (watch.c); no server, no deadline. */
+typedef enum hub_call_kind {
+    HUB_CALL = 1,
+    HUB_READ,
+    HUB_PART,
+    HUB_STORE,
+    HUB_RELAY,
+    HUB_WATCH
+} hub_call_kind;
 
 /* One call delivered to a serving client and not answered yet, or (HUB_STORE) one batch of
  * storage commands handed to the backend and not completed yet (backend.c): its sid is the
@@ -168,6 +176,8 @@ typedef struct hub_call {
     size_t *slots;       /* HUB_STORE of a pipeline: the aggregate's slot of each command */
     size_t nslots;       /* HUB_STORE: commands in the batch */
     uint64_t origin;     /* HUB_RELAY: the origin instance given to plx_hub_relay */
+    plx_bytes pattern;   /* HUB_WATCH: the pattern (owned copy, NUL-terminated) */
+    int cancelled;       /* HUB_WATCH: unwatched meanwhile: answered, not activated */
 } hub_call;
 
 /* One part of an aggregate's answer (agg.c). */

@@ -32,8 +32,15 @@ static int submit(void *ud, uint64_t cookie, const plx_bytes *const *argv, const
     return plx_rstore_submit(s->backend->rs, cookie, argv, argc, n, atomic);
 }
 
+static int barrier(void *ud, uint64_t cookie) {
+    plx_server *s = ud;
+
+    if (!s->backend || !s->backend->rs) return PLX_E_STORAGE_UNAVAILABLE;
+    return plx_rstore_barrier(s->backend->rs, cookie);
+}
+
 plx_hub_backend plx_backend_hub(plx_server *s) {
-    plx_hub_backend be = {submit, s, "redis"};
+    plx_hub_backend be = {submit, s, "redis", barrier};
     return be;
 }
 
@@ -112,6 +119,9 @@ static void deliver(plx_server *s, plx_rstore_event *ev, uint64_t now) {
                            : "connection lost (storage commands fail with "
                              "STORAGE_UNAVAILABLE until it is back)");
         b->up = ev->up;
+        break;
+    case PLX_REV_BARRIER: /* up = 0: the subscription was down, no ordering to wait for */
+        plx_hub_barrier_done(s->hub, ev->cookie, now);
         break;
     case PLX_REV_MESSAGE:
         if (b->bus)

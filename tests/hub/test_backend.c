@@ -30,7 +30,10 @@ typedef struct fb {
     size_t nb;
     int refuse; /* submit answers PLX_E_LIMIT_REACHED */
     size_t refused;
-    plx_store *store; /* runs the batches the test completes with fb_run */
+    uint64_t barriers[FB_MAX]; /* cookies of the barriers asked for (fb_new_barrier) */
+    size_t nbarriers;
+    int barrier_refuse; /* the barrier hook answers this when not 0 */
+    plx_store *store;   /* runs the batches the test completes with fb_run */
     th *t;
 } fb;
 
@@ -60,6 +63,14 @@ static int fb_submit(void *ud, uint64_t cookie, const plx_bytes *const *argv, co
     return 0;
 }
 
+static int fb_barrier(void *ud, uint64_t cookie) {
+    fb *f = ud;
+    if (f->barrier_refuse) return f->barrier_refuse;
+    assert_true(f->nbarriers < FB_MAX);
+    f->barriers[f->nbarriers++] = cookie;
+    return 0;
+}
+
 static void fb_batch_free(fb_batch *b) {
     for (size_t i = 0; i < b->n; i++) {
         for (size_t k = 0; k < b->argc[i]; k++)
@@ -69,15 +80,20 @@ static void fb_batch_free(fb_batch *b) {
     b->n = 0;
 }
 
-static fb *fb_new(const plx_hub_config *cfg) {
+/* A fake backend, with the barrier hook when barrier. */
+static fb *fb_make(const plx_hub_config *cfg, int barrier) {
     fb *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     f->store = plx_store_new(NULL, NULL, NULL);
     assert_non_null(f->store);
-    plx_hub_backend be = {fb_submit, f, "redis"};
+    plx_hub_backend be = {fb_submit, f, "redis", barrier ? fb_barrier : NULL};
     plx_hub_config def = {.gzip = 1, .server_name = "test"};
     f->t = th_new_backend(cfg ? cfg : &def, &be);
     return f;
+}
+
+static fb *fb_new(const plx_hub_config *cfg) {
+    return fb_make(cfg, 0);
 }
 
 static void fb_free(fb *f) {
@@ -526,6 +542,81 @@ static void changes_without_by(void **state) {
     fb_free(f);
 }
 
+/* With a barrier hook: a new watch is answered, and gets changes, only once its barrier is
+ * done; changes that come before (from commands completed earlier) do not reach it. */
+static void watch_waits_for_barrier(void **state) {
+    (void)state;
+    fb *f = fb_make(NULL, 1);
+    th *t = f->t;
+    plx_conn_id w = th_client(t, "w", NULL), o = th_client(t, "o", NULL);
+    th_send(t, o, "{\"t\":\"watch\",\"id\":1,\"pattern\":\"*\"}");
+    assert_int_equal(f->nbarriers, 1);
+    plx_hub_barrier_done(t->hub, f->barriers[0], t->now);
+    next_is(t, o, "{\"t\":\"reply\",\"id\":1,\"result\":true}");
+    th_send(t, w, "{\"t\":\"cmd\",\"id\":1,\"argv\":[\"SET\",\"k\",\"v\"]}");
+    fb_run(f, 0);
+    next_is(t, w, "{\"t\":\"reply\",\"id\":1,\"result\":{\"$status\":\"OK\"}}");
+    th_send(t, w, "{\"t\":\"watch\",\"id\":2,\"pattern\":\"k*\"}");
+    assert_int_equal(f->nbarriers, 2);
+    assert_int_equal(th_count(t, w, NULL), 0); /* no reply before the barrier */
+    /* the first SET's change, late from the backend: an active watcher gets it, w does not */
+    plx_hub_store_notify(t->hub, (const uint8_t *)"k", 1, "set");
+    assert_int_equal(th_count(t, w, NULL), 0);
+    next_is(t, o, "{\"t\":\"change\",\"key\":\"k\",\"op\":\"set\",\"pattern\":\"*\"}");
+    /* the request is pending meanwhile: its id is taken */
+    th_send(t, w, "{\"t\":\"cmd\",\"id\":2,\"argv\":[\"GET\",\"k\"]}");
+    th_errmsg_re(t, w, "DUPLICATE_ID", 2);
+    assert_int_equal(f->nb, 1);
+    plx_hub_barrier_done(t->hub, f->barriers[1], t->now);
+    next_is(t, w, "{\"t\":\"reply\",\"id\":2,\"result\":true}");
+    plx_hub_store_notify(t->hub, (const uint8_t *)"k2", 2, "del");
+    next_is(t, w, "{\"t\":\"change\",\"key\":\"k2\",\"op\":\"del\",\"pattern\":\"k*\"}");
+    th_clear(t);
+    /* a cookie done twice or never handed out: nothing */
+    plx_hub_barrier_done(t->hub, f->barriers[1], t->now);
+    plx_hub_barrier_done(t->hub, 987654, t->now);
+    assert_int_equal(t->nout, 0);
+    /* a pattern already active is answered at once, without a barrier */
+    th_send(t, w, "{\"t\":\"watch\",\"id\":3,\"pattern\":\"k*\"}");
+    next_is(t, w, "{\"t\":\"reply\",\"id\":3,\"result\":true}");
+    assert_int_equal(f->nbarriers, 2);
+    /* a refused barrier answers the watch with the backend's error, nothing registered */
+    f->barrier_refuse = PLX_E_LIMIT_REACHED;
+    th_send(t, w, "{\"t\":\"watch\",\"id\":4,\"pattern\":\"x*\"}");
+    th_err(t, w, 4, "LIMIT_REACHED");
+    f->barrier_refuse = PLX_E_STORAGE_UNAVAILABLE;
+    th_send(t, w, "{\"t\":\"watch\",\"id\":5,\"pattern\":\"x*\"}");
+    th_err(t, w, 5, "STORAGE_UNAVAILABLE");
+    plx_hub_store_notify(t->hub, (const uint8_t *)"x1", 2, "set");
+    assert_int_equal(th_count(t, w, "change"), 0);
+    fb_free(f);
+}
+
+/* A watcher that leaves, or unwatches, before its barrier is done. */
+static void watch_barrier_left_or_unwatched(void **state) {
+    (void)state;
+    fb *f = fb_make(NULL, 1);
+    th *t = f->t;
+    plx_conn_id a = th_client(t, "a", NULL), b = th_client(t, "b", NULL);
+    th_send(t, a, "{\"t\":\"watch\",\"id\":1,\"pattern\":\"k*\"}");
+    th_send(t, b, "{\"t\":\"watch\",\"id\":1,\"pattern\":\"k*\"}");
+    th_send(t, b, "{\"t\":\"unwatch\",\"id\":2,\"pattern\":\"k*\"}");
+    next_is(t, b, "{\"t\":\"reply\",\"id\":2,\"result\":true}");
+    assert_int_equal(f->nbarriers, 2);
+    plx_hub_closed(t->hub, a, t->now);
+    th_clear(t);
+    plx_hub_barrier_done(t->hub, f->barriers[0], t->now); /* a is gone: nothing */
+    assert_int_equal(t->nout, 0);
+    plx_hub_barrier_done(t->hub, f->barriers[1], t->now); /* answered, not active */
+    next_is(t, b, "{\"t\":\"reply\",\"id\":1,\"result\":true}");
+    plx_hub_store_notify(t->hub, (const uint8_t *)"k1", 2, "set");
+    assert_int_equal(t->nout, 0);
+    /* a watch still waiting when the hub is freed is freed with it (ASan checks) */
+    th_send(t, b, "{\"t\":\"watch\",\"id\":3,\"pattern\":\"z\"}");
+    assert_int_equal(f->nbarriers, 3);
+    fb_free(f);
+}
+
 /* Options Redis 7 runs but Plexus v1 refuses (STO-4) are answered here, never submitted. */
 static void syntax_outside_subset(void **state) {
     (void)state;
@@ -611,11 +702,12 @@ static int never_called(void *ud, uint64_t cookie, const plx_bytes *const *argv,
 
 static void storage_kinds(void **state) {
     (void)state;
-    plx_hub_backend redis = {never_called, NULL, NULL}, other = {never_called, NULL, "other"};
+    plx_hub_backend redis = {never_called, NULL, NULL, NULL},
+                    other = {never_called, NULL, "other", NULL};
     check_kind(NULL, ",\"features\":[\"change-by\"]", "memory");
     check_kind(&redis, "", "redis");
     check_kind(&other, "", "other");
-    plx_hub_backend none = {NULL, NULL, NULL}; /* the harness makes a hub without storage */
+    plx_hub_backend none = {NULL, NULL, NULL, NULL}; /* the harness makes a hub without storage */
     check_kind(&none, "", "none");
     plx_hub_io io = {NULL, NULL, NULL};
     assert_null(plx_hub_new_backend(NULL, &io, &none)); /* a backend needs submit */
@@ -624,12 +716,20 @@ static void storage_kinds(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(cmd_round_trip),      cmocka_unit_test(out_of_order),
-        cmocka_unit_test(caller_leaves),       cmocka_unit_test(refused_and_failed),
-        cmocka_unit_test(checks_stay_local),   cmocka_unit_test(atomic_batch),
-        cmocka_unit_test(mixed_with_adapters), cmocka_unit_test(binary_and_big),
-        cmocka_unit_test(pending_bound),       cmocka_unit_test(changes_without_by),
-        cmocka_unit_test(storage_kinds),       cmocka_unit_test(syntax_outside_subset),
+        cmocka_unit_test(cmd_round_trip),
+        cmocka_unit_test(out_of_order),
+        cmocka_unit_test(caller_leaves),
+        cmocka_unit_test(refused_and_failed),
+        cmocka_unit_test(checks_stay_local),
+        cmocka_unit_test(atomic_batch),
+        cmocka_unit_test(mixed_with_adapters),
+        cmocka_unit_test(binary_and_big),
+        cmocka_unit_test(pending_bound),
+        cmocka_unit_test(changes_without_by),
+        cmocka_unit_test(storage_kinds),
+        cmocka_unit_test(syntax_outside_subset),
+        cmocka_unit_test(watch_waits_for_barrier),
+        cmocka_unit_test(watch_barrier_left_or_unwatched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
