@@ -147,6 +147,10 @@ static int dispatch(plx_cluster *cl, uint64_t from, const char *t, const cJSON *
     cl_inst *i = cl_inst_touch(cl, from, now);
     if (!i) return PLX_E_LIMIT_REACHED;
     i->last_seen = now;
+    /* Any message, direct ones too, from an instance whose directory was never asked for
+     * (unknown, or dropped as dead) asks for it at once: our own sync may have been lost
+     * (published while Redis was away), and the next tick may be a second off. */
+    if (!i->synced && !i->sync_ms && !is(t, "bye")) cl_ask_directory(cl, i, now);
     uint64_t seq = 0;
     if (cl_get_u64(env, "seq", &seq)) { /* a broadcast */
         if (is(t, "bye")) {

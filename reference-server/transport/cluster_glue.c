@@ -20,7 +20,7 @@ struct plx_glue {
     plx_cluster *cl;
     plx_rstore *rs;
     const char *channels[2];
-    int subscribed; /* the rstore's subscriptions were confirmed at the last tick */
+    int subscribed; /* subscriptions confirmed and the command connection up at the last tick */
     int started;
     uint64_t stop_ms; /* plx_glue_stop's now, 0 before */
     long long want;   /* directories to hold before ready: NUMSUB's count - 1; -1 not known yet */
@@ -123,7 +123,9 @@ void plx_glue_waiting(plx_glue *g, char *buf, size_t len) {
 }
 
 uint64_t plx_glue_tick(plx_glue *g, uint64_t now_ms) {
-    int sub = g->rs && plx_rstore_subscribed(g->rs);
+    /* The bus works when both connections do: a sync published while the command connection
+     * is still reconnecting (it backs off apart from the subscription) would be lost. */
+    int sub = g->rs && plx_rstore_subscribed(g->rs) && plx_rstore_up(g->rs);
     if (sub && !g->subscribed) {
         if (!g->started) {
             plx_log(PLX_LOG_INFO, "cluster: instance %s on the bus", g->channels[1]);

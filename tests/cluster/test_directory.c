@@ -265,6 +265,35 @@ static void bus_outage_rebuilt(void **state) {
     net_free(w);
 }
 
+/* Issue #8: both resync broadcasts are lost (Redis's subscription back before its command
+ * connection). Node 0 learns node 1 from its next broadcast and asks it directly; that direct
+ * sync, from an instance node 1 had dropped as dead, makes node 1 ask node 0 at once, without
+ * waiting for a tick: both directories are whole after one pump, with no time passing. */
+static void lost_resync_repaired_by_direct_sync(void **state) {
+    (void)state;
+    net *w = net_new(2, NULL, 0);
+    char buf[256];
+    plx_conn_id d = net_client(w, 1, "dave", NULL);
+    net_client(w, 0, "alice", NULL);
+    w->cut = 1;
+    net_advance(w, 3200);
+    assert_int_equal(plx_hub_proxies(net_th(w, 0)->hub), 0);
+    assert_int_equal(plx_hub_proxies(net_th(w, 1)->hub), 0);
+    w->cut = 0;
+    w->lose_broadcasts = 2; /* both syncs */
+    plx_cluster_resync(w->n[0].cl, w->now);
+    plx_cluster_resync(w->n[1].cl, w->now);
+    net_pump(w);
+    assert_int_equal(plx_hub_proxies(net_th(w, 0)->hub), 0);
+    net_sendf(w, 1, d, "{\"t\":\"join\",\"id\":1,\"group\":\"g\"}");
+    /* counted before net_clients: its own client's broadcast would make node 1 ask too */
+    assert_int_equal(plx_hub_proxies(net_th(w, 0)->hub), 1);
+    assert_int_equal(plx_hub_proxies(net_th(w, 1)->hub), 1);
+    assert_string_equal(net_clients(w, 0, buf, sizeof(buf)), "alice,dave");
+    assert_string_equal(net_clients(w, 1, buf, sizeof(buf)), "alice,dave");
+    net_free(w);
+}
+
 static void key_race(void **state) {
     (void)state;
     net *w = net_new(3, NULL, 0);
@@ -329,6 +358,7 @@ int main(void) {
         cmocka_unit_test(name_race),
         cmocka_unit_test(override_takes_remote_name),
         cmocka_unit_test(bus_outage_rebuilt),
+        cmocka_unit_test(lost_resync_repaired_by_direct_sync),
         cmocka_unit_test(key_race),
         cmocka_unit_test(malformed_bus_messages),
     };
