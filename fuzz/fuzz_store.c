@@ -78,23 +78,23 @@ static int known_error_code(int code) {
            code == PLX_E_COMMAND_ERROR;
 }
 
-static void check_reply(const plx_reply *r, int depth) {
+static void check_reply(const plx_store_reply *r, int depth) {
     FUZZ_CHECK(r != NULL && depth < 8);
     switch (r->type) {
-    case PLX_REPLY_NIL:
-    case PLX_REPLY_INT:
+    case PLX_STORE_REPLY_NIL:
+    case PLX_STORE_REPLY_INT:
         break;
-    case PLX_REPLY_STATUS:
-    case PLX_REPLY_BULK:
+    case PLX_STORE_REPLY_STATUS:
+    case PLX_STORE_REPLY_BULK:
         FUZZ_CHECK(r->str != NULL && r->str[r->len] == 0);
         break;
-    case PLX_REPLY_ERROR:
+    case PLX_STORE_REPLY_ERROR:
         FUZZ_CHECK(r->str != NULL && r->str[r->len] == 0 && r->len > 0);
         FUZZ_CHECK(known_error_code(r->code));
         FUZZ_CHECK(r->str[0] >= 'A' && r->str[0] <= 'Z'); /* "ERR ...", "WRONGTYPE ..." */
         FUZZ_CHECK(plx_utf8_valid((const uint8_t *)r->str, r->len));
         break;
-    case PLX_REPLY_ARRAY:
+    case PLX_STORE_REPLY_ARRAY:
         FUZZ_CHECK(r->nelem == 0 || r->elem != NULL);
         for (size_t i = 0; i < r->nelem; i++)
             check_reply(r->elem[i], depth + 1);
@@ -105,7 +105,7 @@ static void check_reply(const plx_reply *r, int depth) {
 }
 
 static void run_command(harness *h, const plx_bytes *argv, size_t argc) {
-    plx_reply *err = NULL;
+    plx_store_reply *err = NULL;
     int flags = plx_store_check(argv, argc, &err);
     size_t idx[MAX_ARGS];
     size_t nkeys = plx_store_keys(argv, argc, idx, MAX_ARGS);
@@ -118,21 +118,21 @@ static void run_command(harness *h, const plx_bytes *argv, size_t argc) {
     h->argc = argc;
     h->writes = flags > 0 && (flags & PLX_CMD_WRITE);
     h->notified = 0;
-    plx_reply *r = plx_store_exec(h->s, argv, argc, h->now);
+    plx_store_reply *r = plx_store_exec(h->s, argv, argc, h->now);
     h->argv = NULL;
     FUZZ_CHECK(r != NULL);
     check_reply(r, 0);
     if (flags < 0) {
         FUZZ_CHECK(flags == PLX_E_UNKNOWN_COMMAND || flags == PLX_E_WRONG_ARITY);
-        FUZZ_CHECK(err != NULL && err->type == PLX_REPLY_ERROR && err->code == flags);
-        FUZZ_CHECK(r->type == PLX_REPLY_ERROR && r->code == flags);
+        FUZZ_CHECK(err != NULL && err->type == PLX_STORE_REPLY_ERROR && err->code == flags);
+        FUZZ_CHECK(r->type == PLX_STORE_REPLY_ERROR && r->code == flags);
         FUZZ_CHECK(r->len == err->len && memcmp(r->str, err->str, r->len) == 0);
         FUZZ_CHECK(h->notified == 0);
     } else {
         FUZZ_CHECK(err == NULL);
     }
-    plx_reply_free(err);
-    plx_reply_free(r);
+    plx_store_reply_free(err);
+    plx_store_reply_free(r);
     FUZZ_CHECK(plx_store_size(h->s) <= MAX_KEYS);
 }
 

@@ -42,7 +42,7 @@ static int word_is(plx_bytes a, const char *w) {
     return a.len == strlen(w) && strncasecmp((const char *)a.data, w, a.len) == 0;
 }
 
-plx_reply *hub_backend_syntax(plx_hub *h, const plx_bytes *argv, size_t argc, uint64_t now) {
+plx_store_reply *hub_backend_syntax(plx_hub *h, const plx_bytes *argv, size_t argc, uint64_t now) {
     /* The commands whose arguments Redis 7.0 accepts beyond the Plexus subset (STO-4): SET
      * (GET, EXAT, PXAT), COPY (DB), ZRANGE (BYSCORE, BYLEX, REV, LIMIT), and SRANDMEMBER
      * (a count below -1048576, which Redis 7.0 answers with that many members). They parse
@@ -57,14 +57,14 @@ plx_reply *hub_backend_syntax(plx_hub *h, const plx_bytes *argv, size_t argc, ui
     if (!av) return NULL;
     memcpy(av, argv, argc * sizeof(*av));
     if (set) av[2] = (plx_bytes){(const uint8_t *)"", 0};
-    plx_reply *r = plx_store_exec(h->scratch, av, argc, now);
-    if (set && r && r->type != PLX_REPLY_ERROR) {
+    plx_store_reply *r = plx_store_exec(h->scratch, av, argc, now);
+    if (set && r && r->type != PLX_STORE_REPLY_ERROR) {
         plx_bytes del[2] = {{(const uint8_t *)"del", 3}, argv[1]};
-        plx_reply_free(plx_store_exec(h->scratch, del, 2, now));
+        plx_store_reply_free(plx_store_exec(h->scratch, del, 2, now));
     }
     free(av);
-    if (r && r->type == PLX_REPLY_ERROR) return r;
-    plx_reply_free(r);
+    if (r && r->type == PLX_STORE_REPLY_ERROR) return r;
+    plx_store_reply_free(r);
     return NULL;
 }
 
@@ -103,16 +103,16 @@ int hub_backend_submit(plx_hub *h, hub_conn *c, uint64_t rid, hub_agg *a, const 
 
 /* A reply of the wrong shape from the backend (not n entries, not one ERROR). */
 #define BAD_SHAPE_TEXT "ERR storage backend reply of the wrong shape"
-static const plx_reply bad_shape = {.type = PLX_REPLY_ERROR,
-                                    .str = BAD_SHAPE_TEXT,
-                                    .len = sizeof(BAD_SHAPE_TEXT) - 1,
-                                    .code = PLX_E_INTERNAL};
+static const plx_store_reply bad_shape = {.type = PLX_STORE_REPLY_ERROR,
+                                          .str = BAD_SHAPE_TEXT,
+                                          .len = sizeof(BAD_SHAPE_TEXT) - 1,
+                                          .code = PLX_E_INTERNAL};
 
 /* A cmd's batch: the caller gets its one entry (or the batch's error). */
-static void done_cmd(plx_hub *h, hub_conn *caller, uint64_t rid, const plx_reply *r) {
-    if (r->type == PLX_REPLY_ARRAY && r->nelem == 1 && r->elem[0])
+static void done_cmd(plx_hub *h, hub_conn *caller, uint64_t rid, const plx_store_reply *r) {
+    if (r->type == PLX_STORE_REPLY_ARRAY && r->nelem == 1 && r->elem[0])
         r = r->elem[0];
-    else if (r->type != PLX_REPLY_ERROR)
+    else if (r->type != PLX_STORE_REPLY_ERROR)
         r = &bad_shape;
     hub_store_answer(h, caller, rid, r);
 }
@@ -120,9 +120,10 @@ static void done_cmd(plx_hub *h, hub_conn *caller, uint64_t rid, const plx_reply
 /* A pipeline's batch: fills the slots it carries. A batch that failed as a whole and carries
  * every command of the pipeline answers it with that error instead (STO-20), and a is freed:
  * returns 1. */
-static int done_part(plx_hub *h, hub_agg *a, const size_t *slots, size_t n, const plx_reply *r) {
-    int whole = r->type == PLX_REPLY_ARRAY && r->nelem == n;
-    if (!whole && r->type != PLX_REPLY_ERROR) r = &bad_shape;
+static int done_part(plx_hub *h, hub_agg *a, const size_t *slots, size_t n,
+                     const plx_store_reply *r) {
+    int whole = r->type == PLX_STORE_REPLY_ARRAY && r->nelem == n;
+    if (!whole && r->type != PLX_STORE_REPLY_ERROR) r = &bad_shape;
     if (!whole && n == a->nslots) {
         hub_conn *caller = hub_conn_get(h, a->caller);
         if (caller && hub_map_getu(&caller->pending, a->rid) == a) {
@@ -133,18 +134,18 @@ static int done_part(plx_hub *h, hub_agg *a, const size_t *slots, size_t n, cons
         return 1;
     }
     for (size_t j = 0; j < n; j++) {
-        const plx_reply *e = whole ? r->elem[j] : r;
-        static const plx_reply nil = {.type = PLX_REPLY_NIL};
+        const plx_store_reply *e = whole ? r->elem[j] : r;
+        static const plx_store_reply nil = {.type = PLX_STORE_REPLY_NIL};
         hub_agg_fill(a, slots[j], hub_store_entry(e ? e : &nil, &a->slots[slots[j]].att));
     }
     return 0;
 }
 
-void plx_hub_store_done(plx_hub *h, uint64_t cookie, plx_reply *r, uint64_t now_ms) {
+void plx_hub_store_done(plx_hub *h, uint64_t cookie, plx_store_reply *r, uint64_t now_ms) {
     (void)now_ms;
     hub_call *k = hub_map_getu(&h->calls, cookie);
     if (!k || k->kind != HUB_STORE || !r) {
-        plx_reply_free(r);
+        plx_store_reply_free(r);
         return;
     }
     hub_agg *a = k->agg;
@@ -159,6 +160,6 @@ void plx_hub_store_done(plx_hub *h, uint64_t cookie, plx_reply *r, uint64_t now_
         done_cmd(h, caller, rid, r);
     }
     free(slots);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     hub_reap(h);
 }

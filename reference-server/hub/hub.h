@@ -111,7 +111,7 @@ plx_hub *plx_hub_new_backend(const plx_hub_config *cfg, const plx_hub_io *io,
                              const plx_hub_backend *be);
 /* A backend batch finished. r (taken) is an ARRAY with one entry per command of the batch, or
  * one ERROR reply for the whole batch. Unknown cookies (the caller left) are dropped. */
-void plx_hub_store_done(plx_hub *h, uint64_t cookie, plx_reply *r, uint64_t now_ms);
+void plx_hub_store_done(plx_hub *h, uint64_t cookie, plx_store_reply *r, uint64_t now_ms);
 
 /* A backend barrier finished: the watch waiting for it becomes active and is answered.
  * Unknown cookies (the watcher left) are ignored. */

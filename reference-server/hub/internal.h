@@ -429,13 +429,13 @@ int hub_hist_dump(const hub_hist *r, size_t limit, cJSON *arr, hub_att *out);
 void hub_on_cmd(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now);
 void hub_on_pipeline(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now);
 /* Maps a store reply to JSON (see DECISIONS.md STO). NULL with *err on failure. */
-cJSON *hub_reply_json(const plx_reply *r, hub_att *att, int *err);
+cJSON *hub_reply_json(const plx_store_reply *r, hub_att *att, int *err);
 /* Answers request rid of c with a store reply: an ERROR at top level is reply.error, the rest
  * a result (r NULL: INTERNAL). */
-void hub_store_answer(plx_hub *h, hub_conn *c, uint64_t rid, const plx_reply *r);
+void hub_store_answer(plx_hub *h, hub_conn *c, uint64_t rid, const plx_store_reply *r);
 /* A pipeline entry for a store reply: {"result": v} or {"error": e}, attachments into att.
  * NULL on no memory. */
-cJSON *hub_store_entry(const plx_reply *r, hub_att *att);
+cJSON *hub_store_entry(const plx_store_reply *r, hub_att *att);
 /* Converts a JSON argv into spans (borrowed from v / in). *argv is malloc'd (caller frees).
  * 0 or PLX_E_BAD_FIELD_TYPE / NOMEM. */
 int hub_argv_spans(const cJSON *v, const plx_bytes *in, size_t nin, plx_bytes **argv, size_t *argc);
@@ -455,7 +455,7 @@ int hub_backend_submit(plx_hub *h, hub_conn *c, uint64_t rid, hub_agg *a, const 
  * before reading any key when argv uses arguments Redis 7.0 would run but Plexus v1 refuses
  * (STO-4: SET GET/EXAT/PXAT, COPY DB, ZRANGE BYSCORE..., SRANDMEMBER below -1048576); else
  * NULL: the backend runs it. */
-plx_reply *hub_backend_syntax(plx_hub *h, const plx_bytes *argv, size_t argc, uint64_t now);
+plx_store_reply *hub_backend_syntax(plx_hub *h, const plx_bytes *argv, size_t argc, uint64_t now);
 
 /* ---------------------------------------------------------------- watch.c */
 

@@ -34,7 +34,7 @@ int hub_argv_spans(const cJSON *v, const plx_bytes *in, size_t nin, plx_bytes **
     return 0;
 }
 
-static cJSON *error_json(const plx_reply *r) {
+static cJSON *error_json(const plx_store_reply *r) {
     int code = plx_error_name(r->code) ? r->code : PLX_E_COMMAND_ERROR;
     return hub_error_obj(code, r->str ? r->str : NULL, NULL);
 }
@@ -49,30 +49,30 @@ static cJSON *integer_json(long long v) {
     return cJSON_CreateRaw(buf);
 }
 
-cJSON *hub_reply_json(const plx_reply *r, hub_att *att, int *err) {
+cJSON *hub_reply_json(const plx_store_reply *r, hub_att *att, int *err) {
     cJSON *o = NULL;
     *err = 0;
     switch (r->type) {
-    case PLX_REPLY_NIL:
+    case PLX_STORE_REPLY_NIL:
         o = cJSON_CreateNull();
         break;
-    case PLX_REPLY_INT:
+    case PLX_STORE_REPLY_INT:
         o = integer_json(r->integer);
         break;
-    case PLX_REPLY_STATUS:
+    case PLX_STORE_REPLY_STATUS:
         o = cJSON_CreateObject();
         if (o && !cJSON_AddStringToObject(o, "$status", r->str ? r->str : "")) {
             cJSON_Delete(o);
             o = NULL;
         }
         break;
-    case PLX_REPLY_BULK:
+    case PLX_STORE_REPLY_BULK:
         return hub_att_bytes_json((plx_bytes){(const uint8_t *)r->str, r->len}, att, err);
-    case PLX_REPLY_ERROR:
+    case PLX_STORE_REPLY_ERROR:
         o = cJSON_CreateObject();
         if (o) cJSON_AddItemToObject(o, "error", error_json(r));
         break;
-    case PLX_REPLY_ARRAY:
+    case PLX_STORE_REPLY_ARRAY:
         o = cJSON_CreateArray();
         for (size_t i = 0; o && i < r->nelem; i++) {
             cJSON *e = r->elem[i] ? hub_reply_json(r->elem[i], att, err) : cJSON_CreateNull();
@@ -89,26 +89,26 @@ cJSON *hub_reply_json(const plx_reply *r, hub_att *att, int *err) {
 }
 
 /* Runs one command as c (for change.by). NULL on no memory. */
-static plx_reply *exec_as(plx_hub *h, hub_conn *c, const plx_bytes *argv, size_t argc,
-                          uint64_t now) {
+static plx_store_reply *exec_as(plx_hub *h, hub_conn *c, const plx_bytes *argv, size_t argc,
+                                uint64_t now) {
     h->executing = c;
-    plx_reply *r = plx_store_exec(h->store, argv, argc, now);
+    plx_store_reply *r = plx_store_exec(h->store, argv, argc, now);
     h->executing = NULL;
     return r;
 }
 
 /* An error reply built from the store's check or a code. */
 static void reply_store_error(plx_hub *h, hub_conn *c, uint64_t rid, int code,
-                              const plx_reply *err) {
+                              const plx_store_reply *err) {
     hub_reply_error(h, c, rid, code, err && err->str ? err->str : NULL, NULL);
 }
 
-void hub_store_answer(plx_hub *h, hub_conn *c, uint64_t rid, const plx_reply *r) {
+void hub_store_answer(plx_hub *h, hub_conn *c, uint64_t rid, const plx_store_reply *r) {
     if (!r) {
         hub_reply_error(h, c, rid, PLX_E_INTERNAL, "out of memory", NULL);
         return;
     }
-    if (r->type == PLX_REPLY_ERROR) {
+    if (r->type == PLX_STORE_REPLY_ERROR) {
         int code = plx_error_name(r->code) ? r->code : PLX_E_COMMAND_ERROR;
         reply_store_error(h, c, rid, code, r);
         return;
@@ -151,23 +151,23 @@ void hub_on_cmd(plx_hub *h, hub_conn *c, const plx_msg *m, uint64_t now) {
         hub_reply_error(h, c, rid, rc == PLX_E_NOMEM ? PLX_E_INTERNAL : rc, "argv", NULL);
         return;
     }
-    plx_reply *err = NULL, *syntax;
+    plx_store_reply *err = NULL, *syntax;
     int flags = plx_store_check(argv, argc, &err);
     if (flags < 0) {
         reply_store_error(h, c, rid, flags, err);
     } else if (hub_adapter_route(h, c, rid, flags, m, argv, argc, now)) {
         /* forwarded to the key's owner, or refused */
     } else if (h->store) {
-        plx_reply *r = exec_as(h, c, argv, argc, now);
+        plx_store_reply *r = exec_as(h, c, argv, argc, now);
         hub_store_answer(h, c, rid, r);
-        plx_reply_free(r);
+        plx_store_reply_free(r);
     } else if ((syntax = hub_backend_syntax(h, argv, argc, now))) {
         hub_store_answer(h, c, rid, syntax);
-        plx_reply_free(syntax);
+        plx_store_reply_free(syntax);
     } else {
         backend_cmd(h, c, rid, argv, argc);
     }
-    plx_reply_free(err);
+    plx_store_reply_free(err);
     free(argv);
 }
 
@@ -175,19 +175,19 @@ typedef struct pipe_cmd {
     const cJSON *json; /* the argv as sent (forwarded in a read) */
     plx_bytes *argv;
     size_t argc;
-    int flags;      /* from plx_store_check, or the check's error code */
-    plx_reply *err; /* the check's error reply */
-    int cls;        /* HUB_ADP_* of the command */
+    int flags;            /* from plx_store_check, or the check's error code */
+    plx_store_reply *err; /* the check's error reply */
+    int cls;              /* HUB_ADP_* of the command */
     hub_conn *owner;
     size_t ki;
-    plx_reply *local; /* with a backend: the syntax error it gets without running (STO-4) */
+    plx_store_reply *local; /* with a backend: the syntax error it gets without running (STO-4) */
 } pipe_cmd;
 
 static void pipe_free(pipe_cmd *p, size_t n) {
     for (size_t i = 0; i < n; i++) {
         free(p[i].argv);
-        plx_reply_free(p[i].err);
-        plx_reply_free(p[i].local);
+        plx_store_reply_free(p[i].err);
+        plx_store_reply_free(p[i].local);
     }
     free(p);
 }
@@ -206,9 +206,9 @@ static int pipe_refusal(const pipe_cmd *p, int atomic, const char **msg) {
     return PLX_E_COMMAND_ERROR;
 }
 
-cJSON *hub_store_entry(const plx_reply *r, hub_att *att) {
+cJSON *hub_store_entry(const plx_store_reply *r, hub_att *att) {
     cJSON *o;
-    if (r->type == PLX_REPLY_ERROR) {
+    if (r->type == PLX_STORE_REPLY_ERROR) {
         o = cJSON_CreateObject();
         if (o) cJSON_AddItemToObject(o, "error", error_json(r));
         return o;
@@ -225,10 +225,10 @@ cJSON *hub_store_entry(const plx_reply *r, hub_att *att) {
 
 /* Runs one command locally: {"result": v} or {"error": e}, attachments into att. */
 static cJSON *pipe_run(plx_hub *h, hub_conn *c, const pipe_cmd *p, hub_att *att, uint64_t now) {
-    plx_reply *r = exec_as(h, c, p->argv, p->argc, now);
+    plx_store_reply *r = exec_as(h, c, p->argv, p->argc, now);
     if (!r) return NULL;
     cJSON *o = hub_store_entry(r, att);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     return o;
 }
 

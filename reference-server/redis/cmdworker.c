@@ -33,9 +33,9 @@ static int append_job(redisContext *c, plx_rjob *j) {
 
 /* The reply of an atomic batch once EXEC answered: the array of the commands' replies, or
  * the single error of the transaction (EXECABORT, or the first error of MULTI itself). */
-static plx_reply *atomic_result(plx_rjob *j, const redisReply *exec) {
+static plx_store_reply *atomic_result(plx_rjob *j, const redisReply *exec) {
     if (j->failure) {
-        plx_reply *f = j->failure;
+        plx_store_reply *f = j->failure;
         j->failure = NULL;
         return f;
     }
@@ -45,7 +45,7 @@ static plx_reply *atomic_result(plx_rjob *j, const redisReply *exec) {
 }
 
 /* Feeds one reply to the job at the head; 1 when the job has all its replies. */
-static int feed(plx_rjob *j, const redisReply *rr, plx_reply **out) {
+static int feed(plx_rjob *j, const redisReply *rr, plx_store_reply **out) {
     size_t k = j->got++;
     if (j->kind == PLX_RJOB_PUBLISH) {
         *out = NULL;
@@ -61,10 +61,10 @@ static int feed(plx_rjob *j, const redisReply *rr, plx_reply **out) {
         *out = atomic_result(j, rr);
         return 1;
     }
-    plx_reply *e = plx_rstore_reply(rr);
+    plx_store_reply *e = plx_rstore_reply(rr);
     if (!e || !j->result) {
-        plx_reply_free(e);
-        plx_reply_free(j->result);
+        plx_store_reply_free(e);
+        plx_store_reply_free(j->result);
         j->result = NULL; /* no memory: the batch's reply is NULL */
     } else {
         j->result->elem[j->result->nelem++] = e;
@@ -95,7 +95,7 @@ static void complete_ready(plx_rstore *r, flight *f) {
         plx_rjob *j = (plx_rjob *)f->head;
         f->head = f->head->next;
         if (!f->head) f->tail = NULL;
-        plx_reply *res = j->result;
+        plx_store_reply *res = j->result;
         j->result = NULL;
         plx_rstore_complete(r, j, res);
     }
@@ -127,7 +127,7 @@ static int run_round(plx_rstore *r, redisContext *c, char *why, size_t whylen) {
             break;
         }
         plx_rjob *j = (plx_rjob *)f.head;
-        plx_reply *out = NULL;
+        plx_store_reply *out = NULL;
         if (feed(j, rr, &out)) {
             f.head = f.head->next;
             if (!f.head) f.tail = NULL;

@@ -73,10 +73,10 @@ typedef struct plx_rjob {
     const char **argv; /* nargs, FLUSHALL already rewritten to FLUSHDB */
     size_t *argvlen;   /* nargs */
     /* progress while in flight (cmdworker.c) */
-    size_t want;        /* replies Redis owes for this job */
-    size_t got;         /* replies read so far */
-    plx_reply *result;  /* ARRAY being filled (non-atomic batch) */
-    plx_reply *failure; /* atomic: the first error of MULTI/EXEC itself */
+    size_t want;              /* replies Redis owes for this job */
+    size_t got;               /* replies read so far */
+    plx_store_reply *result;  /* ARRAY being filled (non-atomic batch) */
+    plx_store_reply *failure; /* atomic: the first error of MULTI/EXEC itself */
 } plx_rjob;
 
 /* A batch job copying the commands (FLUSHALL -> FLUSHDB). NULL on no memory. */
@@ -88,13 +88,13 @@ void plx_rjob_free(plx_rjob *j);
 
 /* ---------------------------------------------------------------- reply.c */
 
-/* A plx_reply tree equal to hiredis's reply (errors get plx_rstore_error_code and the engine's
- * text rules). NULL on no memory. */
-plx_reply *plx_rstore_reply(const redisReply *rr);
+/* A plx_store_reply tree equal to hiredis's reply (errors get plx_rstore_error_code and the
+ * engine's text rules). NULL on no memory. */
+plx_store_reply *plx_rstore_reply(const redisReply *rr);
 /* An ERROR reply of code with text (copied). NULL on no memory. */
-plx_reply *plx_rstore_error(int code, const char *text);
+plx_store_reply *plx_rstore_error(int code, const char *text);
 /* An empty ARRAY with room for n entries. NULL on no memory. */
-plx_reply *plx_rstore_array(size_t n);
+plx_store_reply *plx_rstore_array(size_t n);
 
 /* ---------------------------------------------------------------- the object (rstore.c) */
 
@@ -151,7 +151,7 @@ int plx_rstore_emit(plx_rstore *r, plx_rstore_event *ev);
 void plx_rstore_set_up(plx_rstore *r, int up);
 /* Completes a batch job: emits DONE with reply (taken) and frees the job. A publish job is
  * just freed. Either way the job leaves max_queue's count when it is a publish. */
-void plx_rstore_complete(plx_rstore *r, plx_rjob *j, plx_reply *reply);
+void plx_rstore_complete(plx_rstore *r, plx_rjob *j, plx_store_reply *reply);
 /* Completes j as failed as a whole: STORAGE_UNAVAILABLE with why. */
 void plx_rstore_fail(plx_rstore *r, plx_rjob *j, const char *why);
 

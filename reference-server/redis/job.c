@@ -87,7 +87,7 @@ plx_rjob *plx_rjob_publish(const char *channel, const uint8_t *data, size_t len)
 
 void plx_rjob_free(plx_rjob *j) {
     if (!j) return;
-    plx_reply_free(j->result);
-    plx_reply_free(j->failure);
+    plx_store_reply_free(j->result);
+    plx_store_reply_free(j->failure);
     free(j);
 }

@@ -21,7 +21,7 @@
 
 void plx_rstore_event_clear(plx_rstore_event *ev) {
     if (!ev) return;
-    plx_reply_free(ev->reply);
+    plx_store_reply_free(ev->reply);
     free((void *)ev->key.data);
     free(ev->channel);
     free((void *)ev->data.data);
@@ -73,9 +73,9 @@ void plx_rstore_set_up(plx_rstore *r, int up) {
     plx_rstore_emit(r, &ev);
 }
 
-void plx_rstore_complete(plx_rstore *r, plx_rjob *j, plx_reply *reply) {
+void plx_rstore_complete(plx_rstore *r, plx_rjob *j, plx_store_reply *reply) {
     if (j->kind == PLX_RJOB_PUBLISH) {
-        plx_reply_free(reply);
+        plx_store_reply_free(reply);
         atomic_fetch_sub(&r->outstanding, 1);
     } else {
         plx_rstore_event ev = {.kind = PLX_REV_DONE, .cookie = j->cookie, .reply = reply};

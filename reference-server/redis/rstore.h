@@ -9,7 +9,7 @@
  * the service thread calls cfg.wake (thread safe, e.g. lws_cancel_service), and the service
  * thread drains plx_rstore_poll.
  *
- * Replies have the in-memory engine's shape (store.h's plx_reply, error codes mapped from
+ * Replies have the in-memory engine's shape (store.h's plx_store_reply, error codes mapped from
  * Redis's error texts the way the engine assigns them), so the hub answers both backends
  * alike. When Redis is unreachable, every command completes with an ERROR reply of code
  * PLX_E_STORAGE_UNAVAILABLE (never a hang: bounded by cfg.timeout_ms), and the worker
@@ -124,13 +124,13 @@ typedef enum plx_rstore_event_kind {
 
 typedef struct plx_rstore_event {
     plx_rstore_event_kind kind;
-    uint64_t cookie;  /* DONE, BARRIER */
-    plx_reply *reply; /* DONE: owned by the event */
-    plx_bytes key;    /* CHANGE: owned by the event */
-    const char *op;   /* CHANGE: the Plexus op name (static string), see below */
-    char *channel;    /* MESSAGE: owned */
-    plx_bytes data;   /* MESSAGE: owned */
-    int up;           /* STATE; BARRIER: 1 ordered after the changes, 0 completed while down */
+    uint64_t cookie;        /* DONE, BARRIER */
+    plx_store_reply *reply; /* DONE: owned by the event */
+    plx_bytes key;          /* CHANGE: owned by the event */
+    const char *op;         /* CHANGE: the Plexus op name (static string), see below */
+    char *channel;          /* MESSAGE: owned */
+    plx_bytes data;         /* MESSAGE: owned */
+    int up; /* STATE; BARRIER: 1 ordered after the changes, 0 completed while down */
 } plx_rstore_event;
 
 /* Moves up to max events into ev, oldest first; never blocks; returns how many. The caller

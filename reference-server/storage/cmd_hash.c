@@ -83,17 +83,17 @@ void plx_cmd_hget(plx_ctx *c) {
     plx_dict *h = hash_read(c, &wrong);
     if (wrong) return;
     plx_str *v = hash_get(h, &c->argv[2]);
-    plx_add_reply(c, v ? plx_reply_bulk(v->data, v->len) : plx_reply_nil());
+    plx_add_reply(c, v ? plx_store_reply_bulk(v->data, v->len) : plx_store_reply_nil());
 }
 
 void plx_cmd_hmget(plx_ctx *c) {
     int wrong;
     plx_dict *h = hash_read(c, &wrong);
     if (wrong) return;
-    plx_reply *a = plx_reply_array(c->argc - 2);
+    plx_store_reply *a = plx_store_reply_array(c->argc - 2);
     for (size_t i = 2; i < c->argc; i++) {
         plx_str *v = hash_get(h, &c->argv[i]);
-        plx_reply_push(a, v ? plx_reply_bulk(v->data, v->len) : plx_reply_nil());
+        plx_store_reply_push(a, v ? plx_store_reply_bulk(v->data, v->len) : plx_store_reply_nil());
     }
     plx_add_reply(c, a);
 }
@@ -104,14 +104,14 @@ static void hash_list(plx_ctx *c, int what) {
     plx_dict *h = hash_read(c, &wrong);
     if (wrong) return;
     size_t n = h ? h->used : 0;
-    plx_reply *a = plx_reply_array(what == 3 ? n * 2 : n);
+    plx_store_reply *a = plx_store_reply_array(what == 3 ? n * 2 : n);
     if (h) {
         plx_dict_iter it;
         plx_dict_iter_init(&it, h);
         for (plx_dict_entry *e; (e = plx_dict_iter_next(&it));) {
             const plx_str *v = e->val;
-            if (what & 1) plx_reply_push(a, plx_reply_bulk(e->key, e->klen));
-            if (what & 2) plx_reply_push(a, plx_reply_bulk(v->data, v->len));
+            if (what & 1) plx_store_reply_push(a, plx_store_reply_bulk(e->key, e->klen));
+            if (what & 2) plx_store_reply_push(a, plx_store_reply_bulk(v->data, v->len));
         }
     }
     plx_add_reply(c, a);

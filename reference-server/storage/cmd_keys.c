@@ -31,7 +31,7 @@ void plx_cmd_exists(plx_ctx *c) {
 
 void plx_cmd_type(plx_ctx *c) {
     plx_obj *o = plx_db_lookup(c, &c->argv[1]);
-    plx_add_reply(c, plx_reply_status(o ? plx_type_name(o->type) : "none"));
+    plx_add_reply(c, plx_store_reply_status(o ? plx_type_name(o->type) : "none"));
 }
 
 /* ---------------------------------------------------------------- TTLs */
@@ -53,8 +53,9 @@ static void expire_generic(plx_ctx *c, int seconds) {
             flags |= EXP_LT;
         else {
             int n = (int)strnlen((const char *)a->data, a->len);
-            plx_add_reply(c, plx_reply_errorf(PLX_E_COMMAND_ERROR, "ERR Unsupported option %.*s", n,
-                                              (const char *)a->data));
+            plx_add_reply(c,
+                          plx_store_reply_errorf(PLX_E_COMMAND_ERROR, "ERR Unsupported option %.*s",
+                                                 n, (const char *)a->data));
             return;
         }
     }
@@ -71,8 +72,9 @@ static void expire_generic(plx_ctx *c, int seconds) {
     long long base = (long long)c->now;
     if ((seconds && (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000)) ||
         (seconds ? when * 1000 : when) > LLONG_MAX - base) {
-        plx_add_reply(c, plx_reply_errorf(PLX_E_COMMAND_ERROR,
-                                          "ERR invalid expire time in '%s' command", c->cmd->name));
+        plx_add_reply(c, plx_store_reply_errorf(PLX_E_COMMAND_ERROR,
+                                                "ERR invalid expire time in '%s' command",
+                                                c->cmd->name));
         return;
     }
     if (seconds) when *= 1000;
@@ -143,20 +145,20 @@ void plx_cmd_persist(plx_ctx *c) {
 void plx_cmd_keys(plx_ctx *c) {
     const plx_bytes *pat = &c->argv[1];
     int all = pat->len == 1 && pat->data[0] == '*';
-    plx_reply *a = plx_reply_array(c->s->keys->used);
+    plx_store_reply *a = plx_store_reply_array(c->s->keys->used);
     plx_dict_iter it;
     plx_dict_iter_init(&it, c->s->keys);
     for (plx_dict_entry *e; (e = plx_dict_iter_next(&it));) {
         if (plx_db_is_expired(e->val, c->now)) continue;
         if (all || plx_glob_match(pat->data, pat->len, e->key, e->klen, 0))
-            plx_reply_push(a, plx_reply_bulk(e->key, e->klen));
+            plx_store_reply_push(a, plx_store_reply_bulk(e->key, e->klen));
     }
     plx_add_reply(c, a);
 }
 
 /* Collects the keys of the buckets a scan step visits. */
 typedef struct scan_acc {
-    plx_reply *keys; /* array grown as needed */
+    plx_store_reply *keys; /* array grown as needed */
     size_t cap;
     int nomem;
 } scan_acc;
@@ -166,7 +168,7 @@ static void scan_collect(void *ud, const plx_dict_entry *e) {
     if (acc->nomem) return;
     if (acc->keys->nelem == acc->cap) {
         size_t cap = acc->cap ? acc->cap * 2 : 16;
-        plx_reply **n = realloc(acc->keys->elem, cap * sizeof(*n));
+        plx_store_reply **n = realloc(acc->keys->elem, cap * sizeof(*n));
         if (!n) {
             acc->nomem = 1;
             return;
@@ -174,7 +176,7 @@ static void scan_collect(void *ud, const plx_dict_entry *e) {
         acc->keys->elem = n;
         acc->cap = cap;
     }
-    plx_reply *k = plx_reply_bulk(e->key, e->klen);
+    plx_store_reply *k = plx_store_reply_bulk(e->key, e->klen);
     if (!k)
         acc->nomem = 1;
     else
@@ -224,7 +226,7 @@ void plx_cmd_scan(plx_ctx *c) {
             return;
         }
     }
-    scan_acc acc = {.keys = plx_reply_array(0)};
+    scan_acc acc = {.keys = plx_store_reply_array(0)};
     if (!acc.keys) return;
     /* Bounded work per call: at most 10 x count buckets. */
     unsigned long long maxiter = (unsigned long long)count * 10;
@@ -232,13 +234,13 @@ void plx_cmd_scan(plx_ctx *c) {
         cursor = plx_dict_scan(c->s->keys, cursor, scan_collect, &acc);
     } while (cursor && maxiter-- && acc.keys->nelem < (unsigned long long)count && !acc.nomem);
     if (acc.nomem) {
-        plx_reply_free(acc.keys);
+        plx_store_reply_free(acc.keys);
         return;
     }
     /* Filter: pattern, expiry (lazily removing expired keys), type. */
     size_t kept = 0;
     for (size_t i = 0; i < acc.keys->nelem; i++) {
-        plx_reply *k = acc.keys->elem[i];
+        plx_store_reply *k = acc.keys->elem[i];
         plx_bytes kb = {(const uint8_t *)k->str, k->len};
         int keep = !pat || plx_glob_match(pat->data, pat->len, kb.data, kb.len, 0);
         if (keep) {
@@ -248,14 +250,14 @@ void plx_cmd_scan(plx_ctx *c) {
         if (keep)
             acc.keys->elem[kept++] = k;
         else
-            plx_reply_free(k);
+            plx_store_reply_free(k);
     }
     acc.keys->nelem = kept;
     char buf[32];
     size_t n = (size_t)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)cursor);
-    plx_reply *r = plx_reply_array(2);
-    plx_reply_push(r, plx_reply_bulk(buf, n));
-    plx_reply_push(r, acc.keys);
+    plx_store_reply *r = plx_store_reply_array(2);
+    plx_store_reply_push(r, plx_store_reply_bulk(buf, n));
+    plx_store_reply_push(r, acc.keys);
     plx_add_reply(c, r);
 }
 

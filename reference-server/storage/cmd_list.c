@@ -13,15 +13,15 @@ static int str_eq(const plx_str *s, const plx_bytes *b) {
 
 /* The list at argv[1], or NULL after replying: WRONGTYPE for another type, `missing` (owned)
  * when the key is absent (Redis's lookupKey...OrReply). */
-static plx_list *list_or_reply(plx_ctx *c, plx_reply *missing) {
+static plx_store_list *list_or_reply(plx_ctx *c, plx_store_reply *missing) {
     int wrong;
     plx_obj *o = plx_db_lookup_type(c, &c->argv[1], PLX_T_LIST, &wrong);
     if (o) {
-        plx_reply_free(missing);
+        plx_store_reply_free(missing);
         return o->u.list;
     }
     if (wrong)
-        plx_reply_free(missing);
+        plx_store_reply_free(missing);
     else
         plx_add_reply(c, missing);
     return NULL;
@@ -49,10 +49,10 @@ static void push_generic(plx_ctx *c, int tail) {
         o = plx_obj_new(c->s, PLX_T_LIST);
         if (!o || plx_db_add(c, key, o) != 0) return;
     }
-    plx_list *l = o->u.list;
+    plx_store_list *l = o->u.list;
     for (size_t i = 2; i < c->argc; i++) {
         plx_str *item = plx_str_new(c->argv[i].data, c->argv[i].len);
-        if (!item || plx_list_insert(l, tail ? l->len : 0, item) != 0) {
+        if (!item || plx_store_list_insert(l, tail ? l->len : 0, item) != 0) {
             plx_str_free(item);
             plx_db_delete_if_empty(c, key, o);
             return;
@@ -86,21 +86,21 @@ static void pop_generic(plx_ctx *c, int tail) {
         plx_add_nil(c);
         return;
     }
-    plx_list *l = o->u.list;
+    plx_store_list *l = o->u.list;
     if (!has_count) {
-        plx_str *item = plx_list_remove(l, tail ? l->len - 1 : 0);
+        plx_str *item = plx_store_list_remove(l, tail ? l->len - 1 : 0);
         plx_add_bulk(c, item->data, item->len);
         plx_str_free(item);
     } else {
         if (count == 0) {
-            plx_add_reply(c, plx_reply_array(0));
+            plx_add_reply(c, plx_store_reply_array(0));
             return;
         }
         size_t n = (unsigned long long)count < l->len ? (size_t)count : l->len;
-        plx_reply *a = plx_reply_array(n);
+        plx_store_reply *a = plx_store_reply_array(n);
         for (size_t i = 0; i < n; i++) {
-            plx_str *item = plx_list_remove(l, tail ? l->len - 1 : 0);
-            plx_reply_push(a, plx_reply_bulk(item->data, item->len));
+            plx_str *item = plx_store_list_remove(l, tail ? l->len - 1 : 0);
+            plx_store_reply_push(a, plx_store_reply_bulk(item->data, item->len));
             plx_str_free(item);
         }
         plx_add_reply(c, a);
@@ -118,12 +118,12 @@ void plx_cmd_rpop(plx_ctx *c) {
 }
 
 void plx_cmd_llen(plx_ctx *c) {
-    plx_list *l = list_or_reply(c, plx_reply_int(0));
+    plx_store_list *l = list_or_reply(c, plx_store_reply_int(0));
     if (l) plx_add_int(c, (long long)l->len);
 }
 
 void plx_cmd_lindex(plx_ctx *c) {
-    plx_list *l = list_or_reply(c, plx_reply_nil());
+    plx_store_list *l = list_or_reply(c, plx_store_reply_nil());
     long long idx;
     if (!l || !plx_arg_ll(c, 2, &idx)) return;
     idx = list_index(idx, l->len);
@@ -131,12 +131,13 @@ void plx_cmd_lindex(plx_ctx *c) {
         plx_add_nil(c);
         return;
     }
-    plx_str *item = plx_list_get(l, (size_t)idx);
+    plx_str *item = plx_store_list_get(l, (size_t)idx);
     plx_add_bulk(c, item->data, item->len);
 }
 
 void plx_cmd_lset(plx_ctx *c) {
-    plx_list *l = list_or_reply(c, plx_reply_error(PLX_E_COMMAND_ERROR, "ERR no such key"));
+    plx_store_list *l =
+        list_or_reply(c, plx_store_reply_error(PLX_E_COMMAND_ERROR, "ERR no such key"));
     long long idx;
     if (!l || !plx_arg_ll(c, 2, &idx)) return;
     idx = list_index(idx, l->len);
@@ -146,7 +147,7 @@ void plx_cmd_lset(plx_ctx *c) {
     }
     plx_str *item = plx_str_new(c->argv[3].data, c->argv[3].len);
     if (!item) return;
-    plx_list_set(l, (size_t)idx, item);
+    plx_store_list_set(l, (size_t)idx, item);
     plx_notify(c, &c->argv[1]);
     plx_add_ok(c);
 }
@@ -165,16 +166,16 @@ static int clamp_range(long long *start, long long *end, size_t len) {
 void plx_cmd_lrange(plx_ctx *c) {
     long long start, end;
     if (!plx_arg_ll(c, 2, &start) || !plx_arg_ll(c, 3, &end)) return;
-    plx_list *l = list_or_reply(c, plx_reply_array(0));
+    plx_store_list *l = list_or_reply(c, plx_store_reply_array(0));
     if (!l) return;
     if (!clamp_range(&start, &end, l->len)) {
-        plx_add_reply(c, plx_reply_array(0));
+        plx_add_reply(c, plx_store_reply_array(0));
         return;
     }
-    plx_reply *a = plx_reply_array((size_t)(end - start + 1));
+    plx_store_reply *a = plx_store_reply_array((size_t)(end - start + 1));
     for (long long i = start; i <= end; i++) {
-        plx_str *item = plx_list_get(l, (size_t)i);
-        plx_reply_push(a, plx_reply_bulk(item->data, item->len));
+        plx_str *item = plx_store_list_get(l, (size_t)i);
+        plx_store_reply_push(a, plx_store_reply_bulk(item->data, item->len));
     }
     plx_add_reply(c, a);
 }
@@ -182,7 +183,7 @@ void plx_cmd_lrange(plx_ctx *c) {
 void plx_cmd_ltrim(plx_ctx *c) {
     long long start, end;
     if (!plx_arg_ll(c, 2, &start) || !plx_arg_ll(c, 3, &end)) return;
-    plx_list *l = list_or_reply(c, plx_reply_status("OK"));
+    plx_store_list *l = list_or_reply(c, plx_store_reply_status("OK"));
     if (!l) return;
     size_t len = l->len, ltrim, rtrim;
     if (!clamp_range(&start, &end, len)) {
@@ -193,9 +194,9 @@ void plx_cmd_ltrim(plx_ctx *c) {
         rtrim = len - (size_t)end - 1;
     }
     for (size_t i = 0; i < rtrim; i++)
-        plx_str_free(plx_list_remove(l, l->len - 1));
+        plx_str_free(plx_store_list_remove(l, l->len - 1));
     for (size_t i = 0; i < ltrim; i++)
-        plx_str_free(plx_list_remove(l, 0));
+        plx_str_free(plx_store_list_remove(l, 0));
     if (ltrim + rtrim) list_changed(c);
     plx_add_ok(c);
 }
@@ -203,9 +204,9 @@ void plx_cmd_ltrim(plx_ctx *c) {
 void plx_cmd_lrem(plx_ctx *c) {
     long long count;
     if (!plx_arg_ll(c, 2, &count)) return;
-    plx_list *l = list_or_reply(c, plx_reply_int(0));
+    plx_store_list *l = list_or_reply(c, plx_store_reply_int(0));
     if (!l) return;
-    size_t removed = plx_list_rem(l, c->argv[3].data, c->argv[3].len, count);
+    size_t removed = plx_store_list_rem(l, c->argv[3].data, c->argv[3].len, count);
     if (removed) list_changed(c);
     plx_add_int(c, (long long)removed);
 }
@@ -220,12 +221,12 @@ void plx_cmd_linsert(plx_ctx *c) {
         plx_add_syntax_err(c);
         return;
     }
-    plx_list *l = list_or_reply(c, plx_reply_int(0));
+    plx_store_list *l = list_or_reply(c, plx_store_reply_int(0));
     if (!l) return;
     for (size_t i = 0; i < l->len; i++) {
-        if (!str_eq(plx_list_get(l, i), &c->argv[3])) continue;
+        if (!str_eq(plx_store_list_get(l, i), &c->argv[3])) continue;
         plx_str *item = plx_str_new(c->argv[4].data, c->argv[4].len);
-        if (!item || plx_list_insert(l, after ? i + 1 : i, item) != 0) {
+        if (!item || plx_store_list_insert(l, after ? i + 1 : i, item) != 0) {
             plx_str_free(item);
             return;
         }

@@ -54,13 +54,13 @@ void plx_cmd_srem(plx_ctx *c) {
 }
 
 /* An array of the members of d (which may be NULL). */
-static plx_reply *members_reply(const plx_dict *d) {
-    plx_reply *a = plx_reply_array(d ? d->used : 0);
+static plx_store_reply *members_reply(const plx_dict *d) {
+    plx_store_reply *a = plx_store_reply_array(d ? d->used : 0);
     if (!d) return a;
     plx_dict_iter it;
     plx_dict_iter_init(&it, d);
     for (plx_dict_entry *e; (e = plx_dict_iter_next(&it));)
-        plx_reply_push(a, plx_reply_bulk(e->key, e->klen));
+        plx_store_reply_push(a, plx_store_reply_bulk(e->key, e->klen));
     return a;
 }
 
@@ -124,34 +124,36 @@ void plx_cmd_smove(plx_ctx *c) {
 static int range_count(plx_ctx *c, long long *v) {
     if (!plx_arg_ll(c, 2, v)) return 0;
     if (*v < -LLONG_MAX) {
-        plx_add_reply(c, plx_reply_errorf(PLX_E_COMMAND_ERROR,
-                                          "ERR value is out of range, value must between %lld "
-                                          "and %lld",
-                                          -LLONG_MAX, LLONG_MAX));
+        plx_add_reply(c,
+                      plx_store_reply_errorf(PLX_E_COMMAND_ERROR,
+                                             "ERR value is out of range, value must between %lld "
+                                             "and %lld",
+                                             -LLONG_MAX, LLONG_MAX));
         return 0;
     }
     if (*v < -PLX_STORE_MAX_RANDOM) {
-        plx_add_reply(c, plx_reply_errorf(PLX_E_COMMAND_ERROR,
-                                          "ERR value is out of range, value must between %lld "
-                                          "and %lld",
-                                          -PLX_STORE_MAX_RANDOM, LLONG_MAX));
+        plx_add_reply(c,
+                      plx_store_reply_errorf(PLX_E_COMMAND_ERROR,
+                                             "ERR value is out of range, value must between %lld "
+                                             "and %lld",
+                                             -PLX_STORE_MAX_RANDOM, LLONG_MAX));
         return 0;
     }
     return 1;
 }
 
 /* Fisher-Yates: n distinct members of d (n <= size) picked uniformly, as an array. */
-static plx_reply *distinct_sample(plx_store *s, const plx_dict *d, size_t n) {
-    plx_reply *all = members_reply(d);
+static plx_store_reply *distinct_sample(plx_store *s, const plx_dict *d, size_t n) {
+    plx_store_reply *all = members_reply(d);
     if (!all) return NULL;
     for (size_t i = 0; i < n && i + 1 < all->nelem; i++) {
         size_t j = i + (size_t)(plx_rand_next(&s->rng) % (all->nelem - i));
-        plx_reply *t = all->elem[i];
+        plx_store_reply *t = all->elem[i];
         all->elem[i] = all->elem[j];
         all->elem[j] = t;
     }
     while (all->nelem > n)
-        plx_reply_free(all->elem[--all->nelem]);
+        plx_store_reply_free(all->elem[--all->nelem]);
     return all;
 }
 
@@ -165,7 +167,7 @@ void plx_cmd_srandmember(plx_ctx *c) {
         plx_dict *d = set_read(c, &c->argv[1], &wrong);
         if (wrong) return;
         plx_dict_entry *e = d ? plx_dict_random(d, &c->s->rng) : NULL;
-        plx_add_reply(c, e ? plx_reply_bulk(e->key, e->klen) : plx_reply_nil());
+        plx_add_reply(c, e ? plx_store_reply_bulk(e->key, e->klen) : plx_store_reply_nil());
         return;
     }
     long long count;
@@ -173,7 +175,7 @@ void plx_cmd_srandmember(plx_ctx *c) {
     plx_dict *d = set_read(c, &c->argv[1], &wrong);
     if (wrong) return;
     if (!d || count == 0) {
-        plx_add_reply(c, plx_reply_array(0));
+        plx_add_reply(c, plx_store_reply_array(0));
         return;
     }
     if (count > 0) {
@@ -183,10 +185,11 @@ void plx_cmd_srandmember(plx_ctx *c) {
     }
     /* Negative: -count members, repetitions allowed. */
     size_t n = (size_t)(0ULL - (unsigned long long)count);
-    plx_reply *a = n <= SIZE_MAX / sizeof(plx_reply *) ? plx_reply_array(n) : NULL;
+    plx_store_reply *a =
+        n <= SIZE_MAX / sizeof(plx_store_reply *) ? plx_store_reply_array(n) : NULL;
     for (size_t i = 0; a && i < n; i++) {
         plx_dict_entry *e = plx_dict_random(d, &c->s->rng);
-        if (plx_reply_push(a, plx_reply_bulk(e->key, e->klen)) != 0) break;
+        if (plx_store_reply_push(a, plx_store_reply_bulk(e->key, e->klen)) != 0) break;
     }
     plx_add_reply(c, a);
 }
@@ -205,12 +208,12 @@ void plx_cmd_spop(plx_ctx *c) {
     plx_obj *o = plx_db_lookup_type(c, key, PLX_T_SET, &wrong);
     if (wrong) return;
     if (!o || count == 0) {
-        plx_add_reply(c, c->argc == 3 ? plx_reply_array(0) : plx_reply_nil());
+        plx_add_reply(c, c->argc == 3 ? plx_store_reply_array(0) : plx_store_reply_nil());
         return;
     }
     plx_dict *d = o->u.set;
     size_t n = (unsigned long long)count < d->used ? (size_t)count : d->used;
-    plx_reply *picked = distinct_sample(c->s, d, n);
+    plx_store_reply *picked = distinct_sample(c->s, d, n);
     if (!picked) return;
     for (size_t i = 0; i < picked->nelem; i++)
         plx_dict_delete(d, (const uint8_t *)picked->elem[i]->str, picked->elem[i]->len, NULL);
@@ -222,7 +225,7 @@ void plx_cmd_spop(plx_ctx *c) {
         plx_add_reply(c, picked->elem[0]);
         picked->elem[0] = NULL;
         picked->nelem = 0;
-        plx_reply_free(picked);
+        plx_store_reply_free(picked);
     }
 }
 

@@ -82,8 +82,9 @@ static int expire_at(plx_ctx *c, size_t arg, int seconds, uint64_t *at) {
     *at = (uint64_t)(ms + (long long)c->now);
     return 0;
 bad:
-    plx_add_reply(c, plx_reply_errorf(PLX_E_COMMAND_ERROR,
-                                      "ERR invalid expire time in '%s' command", c->cmd->name));
+    plx_add_reply(c,
+                  plx_store_reply_errorf(PLX_E_COMMAND_ERROR,
+                                         "ERR invalid expire time in '%s' command", c->cmd->name));
     return -1;
 }
 
@@ -157,13 +158,13 @@ void plx_cmd_decrby(plx_ctx *c) {
 /* ---------------------------------------------------------------- multi-key */
 
 void plx_cmd_mget(plx_ctx *c) {
-    plx_reply *a = plx_reply_array(c->argc - 1);
+    plx_store_reply *a = plx_store_reply_array(c->argc - 1);
     for (size_t i = 1; i < c->argc; i++) {
         plx_obj *o = plx_db_lookup(c, &c->argv[i]);
         if (o && o->type == PLX_T_STRING)
-            plx_reply_push(a, plx_reply_bulk(o->u.str.data, o->u.str.len));
+            plx_store_reply_push(a, plx_store_reply_bulk(o->u.str.data, o->u.str.len));
         else
-            plx_reply_push(a, plx_reply_nil());
+            plx_store_reply_push(a, plx_store_reply_nil());
     }
     plx_add_reply(c, a);
 }

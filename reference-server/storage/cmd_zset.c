@@ -113,7 +113,7 @@ static void zadd_generic(plx_ctx *c, int flags) {
     }
 reply:
     if (flags & Z_INCR)
-        plx_add_reply(c, processed ? plx_reply_double(score) : plx_reply_nil());
+        plx_add_reply(c, processed ? plx_store_reply_double(score) : plx_store_reply_nil());
     else
         plx_add_int(c, (flags & Z_CH) ? added + updated : added);
 cleanup:
@@ -158,7 +158,7 @@ void plx_cmd_zscore(plx_ctx *c) {
     if (wrong) return;
     double score;
     if (z && plx_zset_score(z, c->argv[2].data, c->argv[2].len, &score))
-        plx_add_reply(c, plx_reply_double(score));
+        plx_add_reply(c, plx_store_reply_double(score));
     else
         plx_add_nil(c);
 }
@@ -201,7 +201,7 @@ static int parse_range(const plx_bytes *min, const plx_bytes *max, plx_zrange *r
 
 /* The collected range reply: members, with scores when wanted. */
 typedef struct range_out {
-    plx_reply *a;
+    plx_store_reply *a;
     size_t cap;
     int withscores, nomem;
 } range_out;
@@ -211,7 +211,7 @@ static void out_add(range_out *o, const plx_zsl_node *n) {
     if (o->nomem) return;
     if (o->a->nelem + need > o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 16;
-        plx_reply **e = realloc(o->a->elem, cap * sizeof(*e));
+        plx_store_reply **e = realloc(o->a->elem, cap * sizeof(*e));
         if (!e) {
             o->nomem = 1;
             return;
@@ -219,8 +219,8 @@ static void out_add(range_out *o, const plx_zsl_node *n) {
         o->a->elem = e;
         o->cap = cap;
     }
-    if (plx_reply_push(o->a, plx_reply_bulk(n->ele, n->len)) != 0 ||
-        (o->withscores && plx_reply_push(o->a, plx_reply_double(n->score)) != 0))
+    if (plx_store_reply_push(o->a, plx_store_reply_bulk(n->ele, n->len)) != 0 ||
+        (o->withscores && plx_store_reply_push(o->a, plx_store_reply_double(n->score)) != 0))
         o->nomem = 1;
 }
 
@@ -283,7 +283,7 @@ static void zrange_generic(plx_ctx *c, int byscore, int rev) {
     int wrong;
     plx_zset *z = zset_read(c, &wrong);
     if (wrong) return;
-    range_out o = {.a = plx_reply_array(0), .withscores = withscores};
+    range_out o = {.a = plx_store_reply_array(0), .withscores = withscores};
     if (!o.a) return;
     if (z) {
         if (!byscore)
@@ -292,7 +292,7 @@ static void zrange_generic(plx_ctx *c, int byscore, int rev) {
             range_by_score(&o, z, &r, offset, limit, rev);
     }
     if (o.nomem) {
-        plx_reply_free(o.a);
+        plx_store_reply_free(o.a);
         return;
     }
     plx_add_reply(c, o.a);

@@ -35,7 +35,7 @@ typedef struct plx_obj {
     union {
         plx_str str;
         plx_dict *hash; /* field -> plx_str* */
-        plx_list *list;
+        plx_store_list *list;
         plx_dict *set; /* member -> NULL */
         plx_zset *zset;
     } u;
@@ -95,32 +95,33 @@ struct plx_ctx {
     const plx_bytes *argv;
     size_t argc;
     uint64_t now;
-    plx_reply *reply; /* set by the handler; NULL after a handler means no memory */
+    plx_store_reply *reply; /* set by the handler; NULL after a handler means no memory */
 };
 
 /* ---------------------------------------------------------------- replies (reply.c) */
 
-plx_reply *plx_reply_nil(void);
-plx_reply *plx_reply_status(const char *text);
-plx_reply *plx_reply_int(long long v);
-plx_reply *plx_reply_bulk(const void *data, size_t len);
-plx_reply *plx_reply_bulk_cstr(const char *text);
+plx_store_reply *plx_store_reply_nil(void);
+plx_store_reply *plx_store_reply_status(const char *text);
+plx_store_reply *plx_store_reply_int(long long v);
+plx_store_reply *plx_store_reply_bulk(const void *data, size_t len);
+plx_store_reply *plx_store_reply_bulk_cstr(const char *text);
 /* A bulk of a double formatted as Redis 7.0 replies with scores ("%.17g", "inf", "-inf"). */
-plx_reply *plx_reply_double(double d);
-/* An array with room for n elements, nelem set to 0; fill with plx_reply_push. */
-plx_reply *plx_reply_array(size_t n);
+plx_store_reply *plx_store_reply_double(double d);
+/* An array with room for n elements, nelem set to 0; fill with plx_store_reply_push. */
+plx_store_reply *plx_store_reply_array(size_t n);
 /* Appends e (owned) to an array made with room for it; frees e and returns -1 when either is
  * NULL (no memory), so a chain of pushes needs one check at the end. */
-int plx_reply_push(plx_reply *a, plx_reply *e);
+int plx_store_reply_push(plx_store_reply *a, plx_store_reply *e);
 /* An error reply: code is PLX_E_*, text is Redis's message without the leading '-'. */
-plx_reply *plx_reply_error(int code, const char *text);
-plx_reply *plx_reply_errorf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+plx_store_reply *plx_store_reply_error(int code, const char *text);
+plx_store_reply *plx_store_reply_errorf(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* The reply is complete when an array's elements are all non-NULL; otherwise frees it and
  * returns NULL (no memory somewhere while building). */
-plx_reply *plx_reply_check(plx_reply *r);
+plx_store_reply *plx_store_reply_check(plx_store_reply *r);
 
 /* Handler shortcuts: set c->reply. */
-void plx_add_reply(plx_ctx *c, plx_reply *r);
+void plx_add_reply(plx_ctx *c, plx_store_reply *r);
 void plx_add_ok(plx_ctx *c);
 void plx_add_int(plx_ctx *c, long long v);
 void plx_add_nil(plx_ctx *c);

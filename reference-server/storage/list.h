@@ -11,28 +11,28 @@
 
 struct plx_str;
 
-typedef struct plx_list {
+typedef struct plx_store_list {
     struct plx_str **items;
     size_t cap;  /* a power of two, 0 when empty-allocated */
     size_t head; /* index of the first item */
     size_t len;
-} plx_list;
+} plx_store_list;
 
-plx_list *plx_list_new(void);
+plx_store_list *plx_store_list_new(void);
 /* Frees the list and its items. */
-void plx_list_free(plx_list *l);
+void plx_store_list_free(plx_store_list *l);
 /* The i-th item (0 <= i < len). */
-struct plx_str *plx_list_get(const plx_list *l, size_t i);
+struct plx_str *plx_store_list_get(const plx_store_list *l, size_t i);
 /* Replaces the i-th item (freeing the old one). */
-void plx_list_set(plx_list *l, size_t i, struct plx_str *item);
+void plx_store_list_set(plx_store_list *l, size_t i, struct plx_str *item);
 /* Inserts item (owned on success) so it becomes the i-th (0 <= i <= len). 0 or -1 on no
  * memory (item not taken). */
-int plx_list_insert(plx_list *l, size_t i, struct plx_str *item);
+int plx_store_list_insert(plx_store_list *l, size_t i, struct plx_str *item);
 /* Unlinks the i-th item and returns it (the caller owns it). */
-struct plx_str *plx_list_remove(plx_list *l, size_t i);
+struct plx_str *plx_store_list_remove(plx_store_list *l, size_t i);
 
 /* Removes items equal to data[0..len): the first count from the head (count > 0), the last
  * -count from the tail (count < 0) or all (0), in one O(n) pass. Returns how many. */
-size_t plx_list_rem(plx_list *l, const void *data, size_t len, long long count);
+size_t plx_store_list_rem(plx_store_list *l, const void *data, size_t len, long long count);
 
 #endif

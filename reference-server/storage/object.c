@@ -87,7 +87,7 @@ plx_obj *plx_obj_new(plx_store *s, plx_type type) {
         v = o->u.set = plx_dict_new(s->seed);
         break;
     case PLX_T_LIST:
-        v = o->u.list = plx_list_new();
+        v = o->u.list = plx_store_list_new();
         break;
     case PLX_T_ZSET:
         v = o->u.zset = plx_zset_new(s->seed);
@@ -116,7 +116,7 @@ void plx_obj_free(void *p) {
         plx_dict_free(o->u.set, NULL);
         break;
     case PLX_T_LIST:
-        plx_list_free(o->u.list);
+        plx_store_list_free(o->u.list);
         break;
     case PLX_T_ZSET:
         plx_zset_free(o->u.zset);
@@ -157,9 +157,9 @@ plx_obj *plx_obj_dup(plx_store *s, const plx_obj *o) {
         break;
     case PLX_T_LIST:
         for (size_t i = 0; i < o->u.list->len && rc == 0; i++) {
-            const plx_str *src = plx_list_get(o->u.list, i);
+            const plx_str *src = plx_store_list_get(o->u.list, i);
             plx_str *v = plx_str_new(src->data, src->len);
-            if (!v || plx_list_insert(d->u.list, i, v) != 0) {
+            if (!v || plx_store_list_insert(d->u.list, i, v) != 0) {
                 plx_str_free(v);
                 rc = -1;
             }

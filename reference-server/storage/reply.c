@@ -1,5 +1,5 @@
 /*
- * reply.c - building reply trees (store.h's plx_reply) and the handlers' reply shortcuts.
+ * reply.c - building reply trees (store.h's plx_store_reply) and the handlers' reply shortcuts.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,25 +12,25 @@ const char plx_err_not_int[] = "ERR value is not an integer or out of range";
 const char plx_err_not_float[] = "ERR value is not a valid float";
 const char plx_err_too_big[] = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
-void plx_reply_free(plx_reply *r) {
+void plx_store_reply_free(plx_store_reply *r) {
     if (!r) return;
-    /* elem[i] may be NULL only inside plx_reply_check, which frees the broken array. */
+    /* elem[i] may be NULL only inside plx_store_reply_check, which frees the broken array. */
     for (size_t i = 0; i < r->nelem; i++)
-        plx_reply_free(r->elem[i]);
+        plx_store_reply_free(r->elem[i]);
     free(r->elem);
     free(r->str);
     free(r);
 }
 
-static plx_reply *reply_new(plx_reply_type t) {
-    plx_reply *r = calloc(1, sizeof(*r));
+static plx_store_reply *reply_new(plx_store_reply_type t) {
+    plx_store_reply *r = calloc(1, sizeof(*r));
     if (r) r->type = t;
     return r;
 }
 
 /* A reply of type t carrying a copy of len bytes (NUL-terminated). */
-static plx_reply *reply_text(plx_reply_type t, const void *data, size_t len) {
-    plx_reply *r = reply_new(t);
+static plx_store_reply *reply_text(plx_store_reply_type t, const void *data, size_t len) {
+    plx_store_reply *r = reply_new(t);
     if (!r) return NULL;
     r->str = malloc(len + 1);
     if (!r->str) {
@@ -43,36 +43,36 @@ static plx_reply *reply_text(plx_reply_type t, const void *data, size_t len) {
     return r;
 }
 
-plx_reply *plx_reply_nil(void) {
-    return reply_new(PLX_REPLY_NIL);
+plx_store_reply *plx_store_reply_nil(void) {
+    return reply_new(PLX_STORE_REPLY_NIL);
 }
 
-plx_reply *plx_reply_status(const char *text) {
-    return reply_text(PLX_REPLY_STATUS, text, strlen(text));
+plx_store_reply *plx_store_reply_status(const char *text) {
+    return reply_text(PLX_STORE_REPLY_STATUS, text, strlen(text));
 }
 
-plx_reply *plx_reply_int(long long v) {
-    plx_reply *r = reply_new(PLX_REPLY_INT);
+plx_store_reply *plx_store_reply_int(long long v) {
+    plx_store_reply *r = reply_new(PLX_STORE_REPLY_INT);
     if (r) r->integer = v;
     return r;
 }
 
-plx_reply *plx_reply_bulk(const void *data, size_t len) {
-    return reply_text(PLX_REPLY_BULK, data, len);
+plx_store_reply *plx_store_reply_bulk(const void *data, size_t len) {
+    return reply_text(PLX_STORE_REPLY_BULK, data, len);
 }
 
-plx_reply *plx_reply_bulk_cstr(const char *text) {
-    return reply_text(PLX_REPLY_BULK, text, strlen(text));
+plx_store_reply *plx_store_reply_bulk_cstr(const char *text) {
+    return reply_text(PLX_STORE_REPLY_BULK, text, strlen(text));
 }
 
-plx_reply *plx_reply_double(double d) {
+plx_store_reply *plx_store_reply_double(double d) {
     char buf[64];
     size_t n = plx_d2str(buf, sizeof(buf), d);
-    return plx_reply_bulk(buf, n);
+    return plx_store_reply_bulk(buf, n);
 }
 
-plx_reply *plx_reply_array(size_t n) {
-    plx_reply *r = reply_new(PLX_REPLY_ARRAY);
+plx_store_reply *plx_store_reply_array(size_t n) {
+    plx_store_reply *r = reply_new(PLX_STORE_REPLY_ARRAY);
     if (!r) return NULL;
     if (n) {
         r->elem = calloc(n, sizeof(*r->elem));
@@ -84,13 +84,13 @@ plx_reply *plx_reply_array(size_t n) {
     return r;
 }
 
-/* A failed push marks the array through its (otherwise unused) integer field; plx_reply_check
+/* A failed push marks the array through its (otherwise unused) integer field; plx_store_reply_check
  * then discards the array, so the caller never sees a partial reply. */
 #define ARRAY_BROKEN (-1)
 
-int plx_reply_push(plx_reply *a, plx_reply *e) {
+int plx_store_reply_push(plx_store_reply *a, plx_store_reply *e) {
     if (!a || !e) {
-        plx_reply_free(e);
+        plx_store_reply_free(e);
         if (a) a->integer = ARRAY_BROKEN;
         return -1;
     }
@@ -98,8 +98,8 @@ int plx_reply_push(plx_reply *a, plx_reply *e) {
     return 0;
 }
 
-plx_reply *plx_reply_error(int code, const char *text) {
-    plx_reply *r = reply_text(PLX_REPLY_ERROR, text, strlen(text));
+plx_store_reply *plx_store_reply_error(int code, const char *text) {
+    plx_store_reply *r = reply_text(PLX_STORE_REPLY_ERROR, text, strlen(text));
     if (r) r->code = code;
     return r;
 }
@@ -149,7 +149,7 @@ static char *utf8_sanitize(const char *text, char *out, size_t cap) {
     return out;
 }
 
-plx_reply *plx_reply_errorf(int code, const char *fmt, ...) {
+plx_store_reply *plx_store_reply_errorf(int code, const char *fmt, ...) {
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -160,46 +160,46 @@ plx_reply *plx_reply_errorf(int code, const char *fmt, ...) {
     for (char *p = buf; *p; p++)
         if (*p == '\r' || *p == '\n') *p = ' ';
     char clean[3 * sizeof(buf)];
-    return plx_reply_error(code, utf8_sanitize(buf, clean, sizeof(clean)));
+    return plx_store_reply_error(code, utf8_sanitize(buf, clean, sizeof(clean)));
 }
 
-plx_reply *plx_reply_check(plx_reply *r) {
-    if (!r || r->type != PLX_REPLY_ARRAY) return r;
+plx_store_reply *plx_store_reply_check(plx_store_reply *r) {
+    if (!r || r->type != PLX_STORE_REPLY_ARRAY) return r;
     for (size_t i = 0; i < r->nelem; i++)
-        if (r->elem[i]->type == PLX_REPLY_ARRAY && !plx_reply_check(r->elem[i])) {
+        if (r->elem[i]->type == PLX_STORE_REPLY_ARRAY && !plx_store_reply_check(r->elem[i])) {
             r->elem[i] = NULL;
             r->integer = ARRAY_BROKEN;
         }
     if (r->integer == ARRAY_BROKEN) {
-        plx_reply_free(r);
+        plx_store_reply_free(r);
         return NULL;
     }
     return r;
 }
 
-void plx_add_reply(plx_ctx *c, plx_reply *r) {
-    plx_reply_free(c->reply);
+void plx_add_reply(plx_ctx *c, plx_store_reply *r) {
+    plx_store_reply_free(c->reply);
     c->reply = r;
 }
 
 void plx_add_ok(plx_ctx *c) {
-    plx_add_reply(c, plx_reply_status("OK"));
+    plx_add_reply(c, plx_store_reply_status("OK"));
 }
 
 void plx_add_int(plx_ctx *c, long long v) {
-    plx_add_reply(c, plx_reply_int(v));
+    plx_add_reply(c, plx_store_reply_int(v));
 }
 
 void plx_add_nil(plx_ctx *c) {
-    plx_add_reply(c, plx_reply_nil());
+    plx_add_reply(c, plx_store_reply_nil());
 }
 
 void plx_add_bulk(plx_ctx *c, const void *data, size_t len) {
-    plx_add_reply(c, plx_reply_bulk(data, len));
+    plx_add_reply(c, plx_store_reply_bulk(data, len));
 }
 
 void plx_add_err(plx_ctx *c, const char *text) {
-    plx_add_reply(c, plx_reply_error(PLX_E_COMMAND_ERROR, text));
+    plx_add_reply(c, plx_store_reply_error(PLX_E_COMMAND_ERROR, text));
 }
 
 void plx_add_syntax_err(plx_ctx *c) {
@@ -207,13 +207,13 @@ void plx_add_syntax_err(plx_ctx *c) {
 }
 
 void plx_add_wrongtype(plx_ctx *c) {
-    plx_add_reply(c, plx_reply_error(PLX_E_WRONGTYPE,
-                                     "WRONGTYPE Operation against a key holding the wrong "
-                                     "kind of value"));
+    plx_add_reply(c, plx_store_reply_error(PLX_E_WRONGTYPE,
+                                           "WRONGTYPE Operation against a key holding the wrong "
+                                           "kind of value"));
 }
 
 void plx_add_arity_err(plx_ctx *c) {
-    plx_add_reply(c,
-                  plx_reply_errorf(PLX_E_WRONG_ARITY,
-                                   "ERR wrong number of arguments for '%s' command", c->cmd->name));
+    plx_add_reply(c, plx_store_reply_errorf(PLX_E_WRONG_ARITY,
+                                            "ERR wrong number of arguments for '%s' command",
+                                            c->cmd->name));
 }

@@ -50,7 +50,7 @@ size_t plx_store_size(const plx_store *s) {
 
 /* Redis's text for an unknown command: the name and the first arguments, each cut at 128
  * bytes (and at a NUL, as Redis's %s does), 128 bytes of arguments at most. */
-static plx_reply *unknown_command(const plx_bytes *argv, size_t argc) {
+static plx_store_reply *unknown_command(const plx_bytes *argv, size_t argc) {
     char args[512] = "";
     size_t used = 0;
     for (size_t i = 1; i < argc && used < 128; i++) {
@@ -66,13 +66,13 @@ static plx_reply *unknown_command(const plx_bytes *argv, size_t argc) {
     }
     size_t nlen = argc ? strnlen((const char *)argv[0].data, argv[0].len) : 0;
     if (nlen > 128) nlen = 128;
-    return plx_reply_errorf(PLX_E_UNKNOWN_COMMAND,
-                            "ERR unknown command '%.*s', with args beginning with: %s", (int)nlen,
-                            argc ? (const char *)argv[0].data : "", args);
+    return plx_store_reply_errorf(PLX_E_UNKNOWN_COMMAND,
+                                  "ERR unknown command '%.*s', with args beginning with: %s",
+                                  (int)nlen, argc ? (const char *)argv[0].data : "", args);
 }
 
 /* The table entry for argv, or NULL with *err set to the error reply (when err not NULL). */
-static const plx_cmd *check(const plx_bytes *argv, size_t argc, plx_reply **err, int *code) {
+static const plx_cmd *check(const plx_bytes *argv, size_t argc, plx_store_reply **err, int *code) {
     const plx_cmd *cmd = argc ? plx_cmd_lookup(argv[0].data, argv[0].len) : NULL;
     if (!cmd) {
         *code = PLX_E_UNKNOWN_COMMAND;
@@ -83,14 +83,14 @@ static const plx_cmd *check(const plx_bytes *argv, size_t argc, plx_reply **err,
         (cmd->arity < 0 && argc < (size_t)-cmd->arity)) {
         *code = PLX_E_WRONG_ARITY;
         if (err)
-            *err = plx_reply_errorf(PLX_E_WRONG_ARITY,
-                                    "ERR wrong number of arguments for '%s' command", cmd->name);
+            *err = plx_store_reply_errorf(
+                PLX_E_WRONG_ARITY, "ERR wrong number of arguments for '%s' command", cmd->name);
         return NULL;
     }
     return cmd;
 }
 
-int plx_store_check(const plx_bytes *argv, size_t argc, plx_reply **err) {
+int plx_store_check(const plx_bytes *argv, size_t argc, plx_store_reply **err) {
     int code = 0;
     if (err) *err = NULL;
     const plx_cmd *cmd = check(argv, argc, err, &code);
@@ -129,18 +129,19 @@ static int over_key_limit(const plx_store *s, const plx_cmd *cmd, const plx_byte
     return s->keys->used + absent > s->max_keys;
 }
 
-plx_reply *plx_store_exec(plx_store *s, const plx_bytes *argv, size_t argc, uint64_t now_ms) {
-    plx_reply *err = NULL;
+plx_store_reply *plx_store_exec(plx_store *s, const plx_bytes *argv, size_t argc, uint64_t now_ms) {
+    plx_store_reply *err = NULL;
     int code;
     const plx_cmd *cmd = check(argv, argc, &err, &code);
     if (!cmd) return err;
     for (size_t i = 1; i < argc; i++)
         if (argv[i].len > s->max_value)
-            return plx_reply_error(PLX_E_COMMAND_ERROR, plx_err_too_big);
-    if (over_key_limit(s, cmd, argv, argc)) return plx_reply_error(PLX_E_COMMAND_ERROR, OOM_TEXT);
+            return plx_store_reply_error(PLX_E_COMMAND_ERROR, plx_err_too_big);
+    if (over_key_limit(s, cmd, argv, argc))
+        return plx_store_reply_error(PLX_E_COMMAND_ERROR, OOM_TEXT);
     plx_ctx c = {.s = s, .cmd = cmd, .argv = argv, .argc = argc, .now = now_ms, .reply = NULL};
     cmd->fn(&c);
-    return plx_reply_check(c.reply);
+    return plx_store_reply_check(c.reply);
 }
 
 /* ---------------------------------------------------------------- active expiry */

@@ -15,26 +15,26 @@
 
 #include <plexus/codec.h>
 
-typedef enum plx_reply_type {
-    PLX_REPLY_NIL = 0, /* Redis nil bulk / nil array */
-    PLX_REPLY_STATUS,  /* simple string, e.g. OK */
-    PLX_REPLY_INT,     /* integer */
-    PLX_REPLY_BULK,    /* binary-safe bulk string */
-    PLX_REPLY_ARRAY,   /* array of replies */
-    PLX_REPLY_ERROR    /* error: code is a PLX_E_* value, str is Redis's error text */
-} plx_reply_type;
+typedef enum plx_store_reply_type {
+    PLX_STORE_REPLY_NIL = 0, /* Redis nil bulk / nil array */
+    PLX_STORE_REPLY_STATUS,  /* simple string, e.g. OK */
+    PLX_STORE_REPLY_INT,     /* integer */
+    PLX_STORE_REPLY_BULK,    /* binary-safe bulk string */
+    PLX_STORE_REPLY_ARRAY,   /* array of replies */
+    PLX_STORE_REPLY_ERROR    /* error: code is a PLX_E_* value, str is Redis's error text */
+} plx_store_reply_type;
 
-typedef struct plx_reply {
-    plx_reply_type type;
-    long long integer; /* PLX_REPLY_INT */
+typedef struct plx_store_reply {
+    plx_store_reply_type type;
+    long long integer; /* PLX_STORE_REPLY_INT */
     char *str;         /* STATUS, BULK, ERROR: owned, NUL-terminated after len bytes */
     size_t len;
-    struct plx_reply **elem; /* ARRAY: owned */
+    struct plx_store_reply **elem; /* ARRAY: owned */
     size_t nelem;
     int code; /* ERROR: PLX_E_WRONGTYPE, PLX_E_WRONG_ARITY, ... */
-} plx_reply;
+} plx_store_reply;
 
-void plx_reply_free(plx_reply *r);
+void plx_store_reply_free(plx_store_reply *r);
 
 /* Limits of one store; every one is documented in SPEC.md section 11. 0 means the default. */
 typedef struct plx_store_limits {
@@ -64,7 +64,7 @@ void plx_store_free(plx_store *s);
 /* Looks up argv[0] (case-insensitive) in the command table and checks the arity.
  * Returns the flags (> 0), or PLX_E_UNKNOWN_COMMAND / PLX_E_WRONG_ARITY. When err is not
  * NULL, *err gets a reply with Redis's error text for that case (caller frees). */
-int plx_store_check(const plx_bytes *argv, size_t argc, plx_reply **err);
+int plx_store_check(const plx_bytes *argv, size_t argc, plx_store_reply **err);
 
 /* The keys a command names (indices into argv), for adapters and watches. Returns how many
  * were written to idx (at most max). */
@@ -76,7 +76,7 @@ size_t plx_store_keys(const plx_bytes *argv, size_t argc, size_t *idx, size_t ma
  * failure; NULL only on no memory. Error texts are Redis 7.0's, except that bytes which are
  * not valid UTF-8 (from a client's argument, e.g. an unknown command name) are each replaced
  * by U+FFFD (STO-11). */
-plx_reply *plx_store_exec(plx_store *s, const plx_bytes *argv, size_t argc, uint64_t now_ms);
+plx_store_reply *plx_store_exec(plx_store *s, const plx_bytes *argv, size_t argc, uint64_t now_ms);
 
 /* Active expiry: removes up to max keys whose TTL passed, earliest expiry first, notifying
  * "expired" for each. Keys with a TTL are indexed by expiry time, so a call costs O(log n)

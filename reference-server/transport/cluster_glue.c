@@ -88,14 +88,16 @@ static void ask_instances(plx_glue *g) {
     if (plx_rstore_submit(g->rs, PLX_GLUE_COOKIE, argv, argc, 1, 0) == 0) g->asking = 1;
 }
 
-void plx_glue_done(plx_glue *g, const plx_reply *r) {
+void plx_glue_done(plx_glue *g, const plx_store_reply *r) {
     g->asking = 0;
     /* [[channel, count]]: one command's reply, NUMSUB's channel and count */
-    const plx_reply *e = r && r->type == PLX_REPLY_ARRAY && r->nelem == 1 ? r->elem[0] : NULL;
-    if (!e || e->type != PLX_REPLY_ARRAY || e->nelem != 2 || e->elem[1]->type != PLX_REPLY_INT) {
+    const plx_store_reply *e =
+        r && r->type == PLX_STORE_REPLY_ARRAY && r->nelem == 1 ? r->elem[0] : NULL;
+    if (!e || e->type != PLX_STORE_REPLY_ARRAY || e->nelem != 2 ||
+        e->elem[1]->type != PLX_STORE_REPLY_INT) {
         plx_log(PLX_LOG_DEBUG, "cluster: PUBSUB NUMSUB failed%s%s (asked again)",
-                e && e->type == PLX_REPLY_ERROR ? ": " : "",
-                e && e->type == PLX_REPLY_ERROR ? e->str : "");
+                e && e->type == PLX_STORE_REPLY_ERROR ? ": " : "",
+                e && e->type == PLX_STORE_REPLY_ERROR ? e->str : "");
         return;
     }
     g->want = e->elem[1]->integer > 0 ? e->elem[1]->integer - 1 : 0;

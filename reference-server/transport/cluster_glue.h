@@ -37,7 +37,7 @@ uint64_t plx_glue_tick(plx_glue *g, uint64_t now_ms);
 #define PLX_GLUE_COOKIE UINT64_MAX
 /* The reply (borrowed) of the glue's batch: the number of running instances, or a failure (the
  * count is asked again on the next tick while the instance is not ready). */
-void plx_glue_done(plx_glue *g, const plx_reply *r);
+void plx_glue_done(plx_glue *g, const plx_store_reply *r);
 /* 1 once the cluster is ready to serve clients (spec/CLUSTER.md, "Startup"): subscriptions
  * confirmed, cluster started, and the directory of every other running instance held (their
  * number is PUBSUB NUMSUB plexus:bus minus this one, asked once started). Stays 1 after. The

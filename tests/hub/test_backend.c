@@ -105,21 +105,21 @@ static void fb_free(fb *f) {
 }
 
 /* A reply tree the way the backend builds one. */
-static plx_reply *rep(plx_reply_type type) {
-    plx_reply *r = calloc(1, sizeof(*r));
+static plx_store_reply *rep(plx_store_reply_type type) {
+    plx_store_reply *r = calloc(1, sizeof(*r));
     assert_non_null(r);
     r->type = type;
     return r;
 }
 
-static plx_reply *rep_int(long long v) {
-    plx_reply *r = rep(PLX_REPLY_INT);
+static plx_store_reply *rep_int(long long v) {
+    plx_store_reply *r = rep(PLX_STORE_REPLY_INT);
     r->integer = v;
     return r;
 }
 
-static plx_reply *rep_bytes(plx_reply_type type, const void *data, size_t len) {
-    plx_reply *r = rep(type);
+static plx_store_reply *rep_bytes(plx_store_reply_type type, const void *data, size_t len) {
+    plx_store_reply *r = rep(type);
     r->str = malloc(len + 1);
     memcpy(r->str, data, len);
     r->str[len] = 0;
@@ -127,15 +127,15 @@ static plx_reply *rep_bytes(plx_reply_type type, const void *data, size_t len) {
     return r;
 }
 
-static plx_reply *rep_error(int code, const char *text) {
-    plx_reply *r = rep_bytes(PLX_REPLY_ERROR, text, strlen(text));
+static plx_store_reply *rep_error(int code, const char *text) {
+    plx_store_reply *r = rep_bytes(PLX_STORE_REPLY_ERROR, text, strlen(text));
     r->code = code;
     return r;
 }
 
 /* An ARRAY of n replies (taken). */
-static plx_reply *rep_array(size_t n, plx_reply **e) {
-    plx_reply *r = rep(PLX_REPLY_ARRAY);
+static plx_store_reply *rep_array(size_t n, plx_store_reply **e) {
+    plx_store_reply *r = rep(PLX_STORE_REPLY_ARRAY);
     r->elem = calloc(n ? n : 1, sizeof(*r->elem));
     for (size_t i = 0; i < n; i++)
         r->elem[i] = e[i];
@@ -144,7 +144,7 @@ static plx_reply *rep_array(size_t n, plx_reply **e) {
 }
 
 /* Completes batch i with reply r (taken). */
-static void fb_done(fb *f, size_t i, plx_reply *r) {
+static void fb_done(fb *f, size_t i, plx_store_reply *r) {
     assert_true(i < f->nb);
     assert_false(f->b[i].done);
     f->b[i].done = 1;
@@ -153,7 +153,7 @@ static void fb_done(fb *f, size_t i, plx_reply *r) {
 
 /* Completes batch i by running its commands, back to back, on the fake's own store. */
 static void fb_run(fb *f, size_t i) {
-    plx_reply *e[16];
+    plx_store_reply *e[16];
     for (size_t k = 0; k < f->b[i].n; k++) {
         e[k] = plx_store_exec(f->store, f->b[i].argv[k], f->b[i].argc[k], f->t->now);
         assert_non_null(e[k]);
@@ -257,8 +257,8 @@ static void caller_leaves(void **state) {
     fb_run(f, 2);
     assert_int_equal(t->nout, 0); /* every answer dropped: its caller is gone */
     /* A cookie never handed out, and one completed already: dropped too. */
-    plx_hub_store_done(t->hub, 999999, rep(PLX_REPLY_NIL), t->now);
-    plx_hub_store_done(t->hub, f->b[0].cookie, rep(PLX_REPLY_NIL), t->now);
+    plx_hub_store_done(t->hub, 999999, rep(PLX_STORE_REPLY_NIL), t->now);
+    plx_hub_store_done(t->hub, f->b[0].cookie, rep(PLX_STORE_REPLY_NIL), t->now);
     assert_int_equal(t->nout, 0);
     /* A reply to a batch's cookie from a client is no answer to anything. */
     th_sendf(t, b, "{\"t\":\"cmd\",\"id\":1,\"argv\":[\"GET\",\"k\"]}");
@@ -321,7 +321,7 @@ static void refused_and_failed(void **state) {
             "unreachable\"}}]}");
     /* A reply of the wrong shape is an INTERNAL error, not a crash. */
     th_send(t, c, "{\"t\":\"cmd\",\"id\":4,\"argv\":[\"GET\",\"k\"]}");
-    plx_reply *two[2] = {rep(PLX_REPLY_NIL), rep(PLX_REPLY_NIL)};
+    plx_store_reply *two[2] = {rep(PLX_STORE_REPLY_NIL), rep(PLX_STORE_REPLY_NIL)};
     fb_done(f, 3, rep_array(2, two));
     next_is(t, c,
             "{\"t\":\"reply\",\"id\":4,\"error\":{\"code\":3,\"name\":\"INTERNAL\",\"message\":"
@@ -469,8 +469,8 @@ static void binary_and_big(void **state) {
     th_send(t, c,
             "{\"t\":\"pipeline\",\"id\":3,\"cmds\":[[\"TYPE\",\"k\"],[\"INCR\",\"k\"],"
             "[\"DECR\",\"k\"],[\"INCR\",\"k\"]]}");
-    plx_reply *e[4] = {rep_bytes(PLX_REPLY_STATUS, "string", 6), rep_int(INT64_MAX),
-                       rep_int(INT64_MIN), rep_int(9007199254740993LL)};
+    plx_store_reply *e[4] = {rep_bytes(PLX_STORE_REPLY_STATUS, "string", 6), rep_int(INT64_MAX),
+                             rep_int(INT64_MIN), rep_int(9007199254740993LL)};
     fb_done(f, 2, rep_array(4, e));
     next_is(t, c,
             "{\"t\":\"reply\",\"id\":3,\"result\":[{\"result\":{\"$status\":\"string\"}},"
@@ -480,9 +480,10 @@ static void binary_and_big(void **state) {
     th_send(t, c, "{\"t\":\"cmd\",\"id\":4,\"argv\":[\"MGET\",\"a\",\"b\",\"c\"]}");
     char big[1024];
     memset(big, 'q', sizeof(big));
-    plx_reply *m[3] = {rep(PLX_REPLY_NIL), rep_bytes(PLX_REPLY_BULK, big, sizeof(big)),
-                       rep_bytes(PLX_REPLY_BULK, "", 0)};
-    plx_reply *one[1] = {rep_array(3, m)};
+    plx_store_reply *m[3] = {rep(PLX_STORE_REPLY_NIL),
+                             rep_bytes(PLX_STORE_REPLY_BULK, big, sizeof(big)),
+                             rep_bytes(PLX_STORE_REPLY_BULK, "", 0)};
+    plx_store_reply *one[1] = {rep_array(3, m)};
     fb_done(f, 3, rep_array(1, one));
     s = th_take(t, c, "reply");
     assert_non_null(s);

@@ -122,7 +122,7 @@ static inline int rs_submit(plx_rstore *r, uint64_t cookie, ...) {
 
 /* Runs one command and returns its reply (the only entry of the batch's ARRAY, taken), or
  * the batch's ERROR reply; NULL when no DONE came in WAIT_MS. */
-static inline plx_reply *rs_cmd(plx_rstore *r, ...) {
+static inline plx_store_reply *rs_cmd(plx_rstore *r, ...) {
     static uint64_t cookie = 1u << 30;
     uint64_t mine = ++cookie;
     va_list ap;
@@ -136,8 +136,8 @@ static inline plx_reply *rs_cmd(plx_rstore *r, ...) {
             plx_rstore_event_clear(&ev);
             continue;
         }
-        plx_reply *out = ev.reply;
-        if (out && out->type == PLX_REPLY_ARRAY && out->nelem == 1) {
+        plx_store_reply *out = ev.reply;
+        if (out && out->type == PLX_STORE_REPLY_ARRAY && out->nelem == 1) {
             out = ev.reply->elem[0];
             ev.reply->elem[0] = NULL;
             ev.reply->nelem = 0;

@@ -54,9 +54,9 @@ static void test_barrier_after_changes(void **state) {
     assert_int_equal(changes, NSETS);
 
     /* the backend's own command, its DONE polled before the barrier */
-    plx_reply *rep = rs_cmd(r, "SET", "own", "1", NULL);
+    plx_store_reply *rep = rs_cmd(r, "SET", "own", "1", NULL);
     assert_non_null(rep);
-    plx_reply_free(rep);
+    plx_store_reply_free(rep);
     assert_int_equal(plx_rstore_barrier(r, 78), 0);
     changes = 0;
     expect_barrier(r, 78, 1, &changes);

@@ -28,7 +28,7 @@ static void expect_unavailable(plx_rstore *r, uint64_t cookie, int timeout_ms) {
     plx_rstore_event ev;
     assert_true(rs_next_kind(r, PLX_REV_DONE, &ev, timeout_ms));
     assert_int_equal(ev.cookie, cookie);
-    assert_int_equal(ev.reply->type, PLX_REPLY_ERROR);
+    assert_int_equal(ev.reply->type, PLX_STORE_REPLY_ERROR);
     assert_int_equal(ev.reply->code, PLX_E_STORAGE_UNAVAILABLE);
     assert_non_null(strstr(ev.reply->str, "storage unavailable"));
     plx_rstore_event_clear(&ev);
@@ -50,15 +50,15 @@ static void test_down_at_start_then_up(void **state) {
     plx_redis_fixture redis;
     assert_int_equal(plx_redis_start_on(&redis, port), 0);
     expect_state(r, 1, 2 * PLX_RSTORE_BACKOFF_MAX_MS + 1000);
-    plx_reply *x = rs_cmd(r, "SET", "a", "1", NULL);
+    plx_store_reply *x = rs_cmd(r, "SET", "a", "1", NULL);
     assert_non_null(x);
     assert_string_equal(x->str, "OK");
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     /* the subscription connection came up too: our SET raises a change */
     for (int i = 0; i < 500 && !plx_rstore_subscribed(r); i++)
         plx_redis_sleep_ms(10);
     assert_true(plx_rstore_subscribed(r));
-    plx_reply_free(rs_cmd(r, "SET", "b", "1", NULL));
+    plx_store_reply_free(rs_cmd(r, "SET", "b", "1", NULL));
     plx_rstore_event ev;
     assert_true(rs_next_kind(r, PLX_REV_CHANGE, &ev, WAIT_MS));
     assert_memory_equal(ev.key.data, "b", 1);
@@ -90,10 +90,10 @@ static void test_killed_in_the_middle(void **state) {
 
     assert_int_equal(plx_redis_start_on(&redis, redis.port), 0);
     expect_state(r, 1, 2 * PLX_RSTORE_BACKOFF_MAX_MS + 1000);
-    plx_reply *x = rs_cmd(r, "INCR", "n", NULL);
+    plx_store_reply *x = rs_cmd(r, "INCR", "n", NULL);
     assert_non_null(x);
     assert_int_equal(x->integer, 1); /* a fresh Redis (no persistence) */
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     plx_rstore_free(r);
     plx_redis_stop(&redis);
 }
@@ -123,7 +123,7 @@ static void test_killed_during_traffic(void **state) {
     }
     while (ok + failed < N && rs_next_kind(r, PLX_REV_DONE, &ev, WAIT_MS)) {
         assert_int_equal(ev.cookie, next++); /* in order, every one */
-        if (ev.reply->type == PLX_REPLY_ARRAY) {
+        if (ev.reply->type == PLX_STORE_REPLY_ARRAY) {
             assert_int_equal(ev.reply->nelem, PER);
             ok++;
         } else {

@@ -112,7 +112,7 @@ static void test_change_after_reply(void **state) {
     assert_true(rs_next_data(r, &ev, WAIT_MS));
     assert_int_equal(ev.kind, PLX_REV_DONE); /* not the change, though it came first */
     assert_int_equal(ev.cookie, 42);
-    assert_int_equal(ev.reply->elem[0]->type, PLX_REPLY_NIL); /* BLPOP timed out */
+    assert_int_equal(ev.reply->elem[0]->type, PLX_STORE_REPLY_NIL); /* BLPOP timed out */
     assert_true(plx_rstore_now_test_ms() - t0 >= 600);
     plx_rstore_event_clear(&ev);
     assert_true(rs_next_data(r, &ev, WAIT_MS));

@@ -1,5 +1,5 @@
 /*
- * test_reply.c - hiredis replies to plx_reply trees, the error text -> PLX_E_* mapping and
+ * test_reply.c - hiredis replies to plx_store_reply trees, the error text -> PLX_E_* mapping and
  * the keyspace event -> change op mapping (no Redis needed).
  */
 #include <setjmp.h>
@@ -77,31 +77,31 @@ static void test_reply_tree(void **state) {
     redisReply *el[6] = {&bulk, &st, &in, &nil, &err, &inner};
     redisReply arr = {.type = REDIS_REPLY_ARRAY, .elements = 6, .element = el};
 
-    plx_reply *r = plx_rstore_reply(&arr);
+    plx_store_reply *r = plx_rstore_reply(&arr);
     assert_non_null(r);
-    assert_int_equal(r->type, PLX_REPLY_ARRAY);
+    assert_int_equal(r->type, PLX_STORE_REPLY_ARRAY);
     assert_int_equal(r->nelem, 6);
-    assert_int_equal(r->elem[0]->type, PLX_REPLY_BULK);
+    assert_int_equal(r->elem[0]->type, PLX_STORE_REPLY_BULK);
     assert_int_equal(r->elem[0]->len, 3);
     assert_memory_equal(r->elem[0]->str, "a\0b", 3);
-    assert_int_equal(r->elem[1]->type, PLX_REPLY_STATUS);
+    assert_int_equal(r->elem[1]->type, PLX_STORE_REPLY_STATUS);
     assert_string_equal(r->elem[1]->str, "OK");
-    assert_int_equal(r->elem[2]->type, PLX_REPLY_INT);
+    assert_int_equal(r->elem[2]->type, PLX_STORE_REPLY_INT);
     assert_int_equal(r->elem[2]->integer, -42);
-    assert_int_equal(r->elem[3]->type, PLX_REPLY_NIL);
-    assert_int_equal(r->elem[4]->type, PLX_REPLY_ERROR);
+    assert_int_equal(r->elem[3]->type, PLX_STORE_REPLY_NIL);
+    assert_int_equal(r->elem[4]->type, PLX_STORE_REPLY_ERROR);
     assert_int_equal(r->elem[4]->code, PLX_E_WRONGTYPE);
     assert_string_equal(r->elem[4]->str, "WRONGTYPE Operation x");
-    assert_int_equal(r->elem[5]->type, PLX_REPLY_ARRAY);
+    assert_int_equal(r->elem[5]->type, PLX_STORE_REPLY_ARRAY);
     assert_int_equal(r->elem[5]->elem[0]->integer, 7);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 
     /* an error text that is not UTF-8 gets U+FFFD, as the engine does (STO-11) */
     redisReply bad = {.type = REDIS_REPLY_ERROR, .str = "ERR x\xff", .len = 6};
     r = plx_rstore_reply(&bad);
     assert_string_equal(r->str, "ERR x\xef\xbf\xbd");
     assert_int_equal(r->code, PLX_E_COMMAND_ERROR);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     assert_null(plx_rstore_reply(NULL));
 }
 

@@ -18,47 +18,47 @@ static plx_rstore *open_db(void **state, int db) {
     plx_rstore *r = rs_open(REDIS_PORT(state), db, 0, NULL, 0, 0, 2000);
     assert_non_null(r);
     assert_true(rs_wait_ready(r, 0, WAIT_MS));
-    plx_reply *ok = rs_cmd(r, "FLUSHDB", NULL);
+    plx_store_reply *ok = rs_cmd(r, "FLUSHDB", NULL);
     assert_non_null(ok);
-    plx_reply_free(ok);
+    plx_store_reply_free(ok);
     return r;
 }
 
 static void test_round_trips(void **state) {
     plx_rstore *r = open_db(state, 0);
-    plx_reply *x = rs_cmd(r, "SET", "k", "v", NULL);
-    assert_int_equal(x->type, PLX_REPLY_STATUS);
+    plx_store_reply *x = rs_cmd(r, "SET", "k", "v", NULL);
+    assert_int_equal(x->type, PLX_STORE_REPLY_STATUS);
     assert_string_equal(x->str, "OK");
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     x = rs_cmd(r, "GET", "k", NULL);
-    assert_int_equal(x->type, PLX_REPLY_BULK);
+    assert_int_equal(x->type, PLX_STORE_REPLY_BULK);
     assert_string_equal(x->str, "v");
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     x = rs_cmd(r, "INCRBY", "n", "-9223372036854775807", NULL);
-    assert_int_equal(x->type, PLX_REPLY_INT);
+    assert_int_equal(x->type, PLX_STORE_REPLY_INT);
     assert_true(x->integer == -9223372036854775807LL);
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     x = rs_cmd(r, "GET", "missing", NULL);
-    assert_int_equal(x->type, PLX_REPLY_NIL);
-    plx_reply_free(x);
+    assert_int_equal(x->type, PLX_STORE_REPLY_NIL);
+    plx_store_reply_free(x);
     x = rs_cmd(r, "RPUSH", "l", "a", "", "c", NULL);
     assert_int_equal(x->integer, 3);
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     x = rs_cmd(r, "LRANGE", "l", "0", "-1", NULL);
-    assert_int_equal(x->type, PLX_REPLY_ARRAY);
+    assert_int_equal(x->type, PLX_STORE_REPLY_ARRAY);
     assert_int_equal(x->nelem, 3);
     assert_string_equal(x->elem[0]->str, "a");
     assert_int_equal(x->elem[1]->len, 0);
     assert_string_equal(x->elem[2]->str, "c");
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     x = rs_cmd(r, "LRANGE", "nolist", "0", "-1", NULL);
-    assert_int_equal(x->type, PLX_REPLY_ARRAY);
+    assert_int_equal(x->type, PLX_STORE_REPLY_ARRAY);
     assert_int_equal(x->nelem, 0);
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     x = rs_cmd(r, "TYPE", "l", NULL);
-    assert_int_equal(x->type, PLX_REPLY_STATUS);
+    assert_int_equal(x->type, PLX_STORE_REPLY_STATUS);
     assert_string_equal(x->str, "list");
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     plx_rstore_free(r);
 }
 
@@ -76,9 +76,9 @@ static void test_binary_1mib(void **state) {
     plx_rstore_event ev;
     assert_true(rs_next_kind(r, PLX_REV_DONE, &ev, WAIT_MS));
     assert_int_equal(ev.cookie, 77);
-    assert_int_equal(ev.reply->type, PLX_REPLY_ARRAY);
+    assert_int_equal(ev.reply->type, PLX_STORE_REPLY_ARRAY);
     assert_int_equal(ev.reply->nelem, 2);
-    assert_int_equal(ev.reply->elem[1]->type, PLX_REPLY_BULK);
+    assert_int_equal(ev.reply->elem[1]->type, PLX_STORE_REPLY_BULK);
     assert_int_equal(ev.reply->elem[1]->len, n);
     assert_memory_equal(ev.reply->elem[1]->str, blob, n);
     plx_rstore_event_clear(&ev);
@@ -95,8 +95,8 @@ static void expect_error(plx_rstore *r, int code, const char *text, ...) {
     plx_rstore_event ev;
     assert_true(rs_next_kind(r, PLX_REV_DONE, &ev, WAIT_MS));
     assert_int_equal(ev.reply->nelem, 1);
-    plx_reply *e = ev.reply->elem[0];
-    assert_int_equal(e->type, PLX_REPLY_ERROR);
+    plx_store_reply *e = ev.reply->elem[0];
+    assert_int_equal(e->type, PLX_STORE_REPLY_ERROR);
     assert_int_equal(e->code, code);
     assert_non_null(strstr(e->str, text));
     plx_rstore_event_clear(&ev);
@@ -104,7 +104,7 @@ static void expect_error(plx_rstore *r, int code, const char *text, ...) {
 
 static void test_error_codes(void **state) {
     plx_rstore *r = open_db(state, 0);
-    plx_reply_free(rs_cmd(r, "SET", "s", "x", NULL));
+    plx_store_reply_free(rs_cmd(r, "SET", "s", "x", NULL));
     expect_error(r, PLX_E_WRONGTYPE, "WRONGTYPE Operation against a key", "LPUSH", "s", "a", NULL);
     expect_error(r, PLX_E_WRONG_ARITY, "ERR wrong number of arguments for 'get' command", "GET",
                  NULL);
@@ -166,7 +166,7 @@ static void test_atomic_batches(void **state) {
     plx_rstore_event ev;
     assert_true(rs_next_kind(r, PLX_REV_DONE, &ev, WAIT_MS));
     assert_int_equal(ev.cookie, 10);
-    assert_int_equal(ev.reply->type, PLX_REPLY_ARRAY);
+    assert_int_equal(ev.reply->type, PLX_STORE_REPLY_ARRAY);
     assert_int_equal(ev.reply->nelem, 3);
     assert_string_equal(ev.reply->elem[0]->str, "OK");
     assert_int_equal(ev.reply->elem[1]->code, PLX_E_WRONGTYPE);
@@ -178,13 +178,13 @@ static void test_atomic_batches(void **state) {
     assert_int_equal(plx_rstore_submit(r, 11, bad, badc, 2, 1), 0);
     assert_true(rs_next_kind(r, PLX_REV_DONE, &ev, WAIT_MS));
     assert_int_equal(ev.cookie, 11);
-    assert_int_equal(ev.reply->type, PLX_REPLY_ERROR);
+    assert_int_equal(ev.reply->type, PLX_STORE_REPLY_ERROR);
     assert_int_equal(ev.reply->code, PLX_E_EXEC_ABORTED);
     assert_non_null(strstr(ev.reply->str, "EXECABORT"));
     plx_rstore_event_clear(&ev);
-    plx_reply *x = rs_cmd(r, "GET", "x", NULL); /* the aborted INCR did not run */
+    plx_store_reply *x = rs_cmd(r, "GET", "x", NULL); /* the aborted INCR did not run */
     assert_string_equal(x->str, "2");
-    plx_reply_free(x);
+    plx_store_reply_free(x);
 
     /* empty batches complete in order, atomic or not */
     assert_int_equal(plx_rstore_submit(r, 12, NULL, NULL, 0, 0), 0);
@@ -192,7 +192,7 @@ static void test_atomic_batches(void **state) {
     for (uint64_t k = 12; k <= 13; k++) {
         assert_true(rs_next_kind(r, PLX_REV_DONE, &ev, WAIT_MS));
         assert_int_equal(ev.cookie, k);
-        assert_int_equal(ev.reply->type, PLX_REPLY_ARRAY);
+        assert_int_equal(ev.reply->type, PLX_STORE_REPLY_ARRAY);
         assert_int_equal(ev.reply->nelem, 0);
         plx_rstore_event_clear(&ev);
     }
@@ -202,17 +202,17 @@ static void test_atomic_batches(void **state) {
 static void test_flushall_is_flushdb(void **state) {
     plx_rstore *r1 = open_db(state, 1);
     plx_rstore *r2 = open_db(state, 2);
-    plx_reply_free(rs_cmd(r1, "SET", "a", "1", NULL));
-    plx_reply_free(rs_cmd(r2, "SET", "b", "2", NULL));
-    plx_reply *x = rs_cmd(r1, "flushall", NULL);
+    plx_store_reply_free(rs_cmd(r1, "SET", "a", "1", NULL));
+    plx_store_reply_free(rs_cmd(r2, "SET", "b", "2", NULL));
+    plx_store_reply *x = rs_cmd(r1, "flushall", NULL);
     assert_string_equal(x->str, "OK");
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     x = rs_cmd(r1, "DBSIZE", NULL);
     assert_int_equal(x->integer, 0);
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     x = rs_cmd(r2, "GET", "b", NULL); /* the other DB kept its key */
     assert_string_equal(x->str, "2");
-    plx_reply_free(x);
+    plx_store_reply_free(x);
     plx_rstore_free(r1);
     plx_rstore_free(r2);
 }

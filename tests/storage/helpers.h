@@ -45,7 +45,7 @@ static inline int t_noted(const t_notes *n, const char *text) {
 }
 
 /* Runs cmd (arguments split at spaces; no empty arguments) at time now. */
-static inline plx_reply *t_run(plx_store *s, uint64_t now, const char *cmd) {
+static inline plx_store_reply *t_run(plx_store *s, uint64_t now, const char *cmd) {
     char buf[4096];
     plx_bytes argv[T_MAX_ARGS];
     size_t argc = 0;
@@ -55,43 +55,43 @@ static inline plx_reply *t_run(plx_store *s, uint64_t now, const char *cmd) {
         argv[argc].len = strlen(tok);
         argc++;
     }
-    plx_reply *r = plx_store_exec(s, argv, argc, now);
+    plx_store_reply *r = plx_store_exec(s, argv, argc, now);
     assert_non_null(r);
     return r;
 }
 
-static inline void t_fail(const char *cmd, const plx_reply *r, const char *want) {
+static inline void t_fail(const char *cmd, const plx_store_reply *r, const char *want) {
     print_error("command '%s': expected %s, got type %d int %lld str '%s'\n", cmd, want, r->type,
                 r->integer, r->str ? r->str : "");
 }
 
 static inline void t_int(plx_store *s, uint64_t now, const char *cmd, long long want) {
-    plx_reply *r = t_run(s, now, cmd);
-    if (r->type != PLX_REPLY_INT || r->integer != want) {
+    plx_store_reply *r = t_run(s, now, cmd);
+    if (r->type != PLX_STORE_REPLY_INT || r->integer != want) {
         char w[64];
         snprintf(w, sizeof(w), "integer %lld", want);
         t_fail(cmd, r, w);
         fail();
     }
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 }
 
 static inline void t_nil(plx_store *s, uint64_t now, const char *cmd) {
-    plx_reply *r = t_run(s, now, cmd);
-    if (r->type != PLX_REPLY_NIL) {
+    plx_store_reply *r = t_run(s, now, cmd);
+    if (r->type != PLX_STORE_REPLY_NIL) {
         t_fail(cmd, r, "nil");
         fail();
     }
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 }
 
 static inline void t_status(plx_store *s, uint64_t now, const char *cmd, const char *want) {
-    plx_reply *r = t_run(s, now, cmd);
-    if (r->type != PLX_REPLY_STATUS || strcmp(r->str, want) != 0) {
+    plx_store_reply *r = t_run(s, now, cmd);
+    if (r->type != PLX_STORE_REPLY_STATUS || strcmp(r->str, want) != 0) {
         t_fail(cmd, r, want);
         fail();
     }
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 }
 
 static inline void t_ok(plx_store *s, uint64_t now, const char *cmd) {
@@ -99,21 +99,21 @@ static inline void t_ok(plx_store *s, uint64_t now, const char *cmd) {
 }
 
 static inline void t_bulk(plx_store *s, uint64_t now, const char *cmd, const char *want) {
-    plx_reply *r = t_run(s, now, cmd);
-    if (r->type != PLX_REPLY_BULK || r->len != strlen(want) || memcmp(r->str, want, r->len)) {
+    plx_store_reply *r = t_run(s, now, cmd);
+    if (r->type != PLX_STORE_REPLY_BULK || r->len != strlen(want) || memcmp(r->str, want, r->len)) {
         t_fail(cmd, r, want);
         fail();
     }
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 }
 
 static inline void t_err(plx_store *s, uint64_t now, const char *cmd, int code, const char *want) {
-    plx_reply *r = t_run(s, now, cmd);
-    if (r->type != PLX_REPLY_ERROR || r->code != code || strcmp(r->str, want) != 0) {
+    plx_store_reply *r = t_run(s, now, cmd);
+    if (r->type != PLX_STORE_REPLY_ERROR || r->code != code || strcmp(r->str, want) != 0) {
         t_fail(cmd, r, want);
         fail();
     }
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 }
 
 static inline void t_wrongtype(plx_store *s, uint64_t now, const char *cmd) {
@@ -132,21 +132,21 @@ static inline void t_notint(plx_store *s, uint64_t now, const char *cmd) {
 /* The array reply's elements joined with ',' (bulk/status text, integers, "nil"), compared
  * with want; order matters. */
 static inline void t_array(plx_store *s, uint64_t now, const char *cmd, const char *want) {
-    plx_reply *r = t_run(s, now, cmd);
+    plx_store_reply *r = t_run(s, now, cmd);
     char got[4096] = "";
     size_t w = 0;
-    if (r->type != PLX_REPLY_ARRAY) {
+    if (r->type != PLX_STORE_REPLY_ARRAY) {
         t_fail(cmd, r, want);
         fail();
     }
     for (size_t i = 0; i < r->nelem && w < sizeof(got) - 64; i++) {
-        const plx_reply *e = r->elem[i];
+        const plx_store_reply *e = r->elem[i];
         if (i) got[w++] = ',';
-        if (e->type == PLX_REPLY_INT)
+        if (e->type == PLX_STORE_REPLY_INT)
             w += (size_t)snprintf(got + w, sizeof(got) - w, "%lld", e->integer);
-        else if (e->type == PLX_REPLY_NIL)
+        else if (e->type == PLX_STORE_REPLY_NIL)
             w += (size_t)snprintf(got + w, sizeof(got) - w, "nil");
-        else if (e->type == PLX_REPLY_ARRAY)
+        else if (e->type == PLX_STORE_REPLY_ARRAY)
             w += (size_t)snprintf(got + w, sizeof(got) - w, "[%zu]", e->nelem);
         else
             w += (size_t)snprintf(got + w, sizeof(got) - w, "%.*s", (int)e->len, e->str);
@@ -156,12 +156,12 @@ static inline void t_array(plx_store *s, uint64_t now, const char *cmd, const ch
         print_error("command '%s': expected [%s], got [%s]\n", cmd, want, got);
         fail();
     }
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 }
 
 /* Sorts the elements of an array reply by bytes (for unordered replies). */
 static inline int t_cmp_elem(const void *a, const void *b) {
-    const plx_reply *x = *(plx_reply *const *)a, *y = *(plx_reply *const *)b;
+    const plx_store_reply *x = *(plx_store_reply *const *)a, *y = *(plx_store_reply *const *)b;
     size_t n = x->len < y->len ? x->len : y->len;
     int c = memcmp(x->str, y->str, n);
     return c ? c : (x->len > y->len) - (x->len < y->len);
@@ -169,8 +169,8 @@ static inline int t_cmp_elem(const void *a, const void *b) {
 
 /* Like t_array, but the elements (bulk strings) are sorted first. */
 static inline void t_set(plx_store *s, uint64_t now, const char *cmd, const char *want) {
-    plx_reply *r = t_run(s, now, cmd);
-    if (r->type != PLX_REPLY_ARRAY) {
+    plx_store_reply *r = t_run(s, now, cmd);
+    if (r->type != PLX_STORE_REPLY_ARRAY) {
         t_fail(cmd, r, want);
         fail();
     }
@@ -184,12 +184,13 @@ static inline void t_set(plx_store *s, uint64_t now, const char *cmd, const char
         print_error("command '%s': expected {%s}, got {%s}\n", cmd, want, got);
         fail();
     }
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 }
 
 /* Runs a command given as explicit binary arguments. */
-static inline plx_reply *t_runb(plx_store *s, uint64_t now, size_t argc, const plx_bytes *argv) {
-    plx_reply *r = plx_store_exec(s, argv, argc, now);
+static inline plx_store_reply *t_runb(plx_store *s, uint64_t now, size_t argc,
+                                      const plx_bytes *argv) {
+    plx_store_reply *r = plx_store_exec(s, argv, argc, now);
     assert_non_null(r);
     return r;
 }

@@ -26,9 +26,9 @@ static void test_hset_hget(void **state) {
     t_array(s, 1, "HKEYS missing", "");
     t_array(s, 1, "HVALS missing", "");
     /* HGETALL pairs each field with its value; HKEYS and HVALS correspond. */
-    plx_reply *all = t_run(s, 1, "HGETALL h");
-    plx_reply *keys = t_run(s, 1, "HKEYS h");
-    plx_reply *vals = t_run(s, 1, "HVALS h");
+    plx_store_reply *all = t_run(s, 1, "HGETALL h");
+    plx_store_reply *keys = t_run(s, 1, "HKEYS h");
+    plx_store_reply *vals = t_run(s, 1, "HVALS h");
     assert_int_equal(all->nelem, 6);
     for (size_t i = 0; i < 3; i++) {
         char cmd[64];
@@ -37,9 +37,9 @@ static void test_hset_hget(void **state) {
         snprintf(cmd, sizeof(cmd), "HGET h %s", keys->elem[i]->str);
         t_bulk(s, 1, cmd, vals->elem[i]->str);
     }
-    plx_reply_free(all);
-    plx_reply_free(keys);
-    plx_reply_free(vals);
+    plx_store_reply_free(all);
+    plx_store_reply_free(keys);
+    plx_store_reply_free(vals);
 }
 
 static void test_hdel_hsetnx(void **state) {
@@ -99,20 +99,20 @@ static void test_errors(void **state) {
 
 static void test_binary_fields(void **state) {
     plx_bytes set[] = {T_B("HSET"), T_B("h"), T_B("f\0"), T_B("a\0b"), T_B("f"), T_B("")};
-    plx_reply *r = t_runb(s, 1, 6, set);
+    plx_store_reply *r = t_runb(s, 1, 6, set);
     assert_int_equal(r->integer, 2);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     plx_bytes get[] = {T_B("HGET"), T_B("h"), T_B("f\0")};
     r = t_runb(s, 1, 3, get);
-    assert_int_equal(r->type, PLX_REPLY_BULK);
+    assert_int_equal(r->type, PLX_STORE_REPLY_BULK);
     assert_int_equal(r->len, 3);
     assert_memory_equal(r->str, "a\0b", 3);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     plx_bytes get2[] = {T_B("HGET"), T_B("h"), T_B("f")};
     r = t_runb(s, 1, 3, get2);
-    assert_int_equal(r->type, PLX_REPLY_BULK);
+    assert_int_equal(r->type, PLX_STORE_REPLY_BULK);
     assert_int_equal(r->len, 0);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 }
 
 static void test_many_fields(void **state) {

@@ -165,17 +165,17 @@ static void scan_complete(const char *opts, int insert, int nkeys) {
     int calls = 0, added = 0;
     do {
         snprintf(cmd, sizeof(cmd), "SCAN %s %s", cursor, opts);
-        plx_reply *r = t_run(s, 1, cmd);
-        assert_int_equal(r->type, PLX_REPLY_ARRAY);
+        plx_store_reply *r = t_run(s, 1, cmd);
+        assert_int_equal(r->type, PLX_STORE_REPLY_ARRAY);
         assert_int_equal(r->nelem, 2);
-        assert_int_equal(r->elem[0]->type, PLX_REPLY_BULK);
+        assert_int_equal(r->elem[0]->type, PLX_STORE_REPLY_BULK);
         snprintf(cursor, sizeof(cursor), "%s", r->elem[0]->str);
         for (size_t i = 0; i < r->elem[1]->nelem; i++) {
             int k;
             if (sscanf(r->elem[1]->elem[i]->str, "key:%d", &k) == 1 && k >= 0 && k < nkeys)
                 seen[k] = 1;
         }
-        plx_reply_free(r);
+        plx_store_reply_free(r);
         for (int j = 0; j < insert; j++) {
             snprintf(cmd, sizeof(cmd), "SET new:%d v", added++);
             t_ok(s, 1, cmd);
@@ -212,14 +212,14 @@ static void test_scan_complete_shrinking(void **state) {
     int calls = 0;
     do {
         snprintf(cmd, sizeof(cmd), "SCAN %s COUNT 20", cursor);
-        plx_reply *r = t_run(s, 1, cmd);
+        plx_store_reply *r = t_run(s, 1, cmd);
         snprintf(cursor, sizeof(cursor), "%s", r->elem[0]->str);
         for (size_t i = 0; i < r->elem[1]->nelem; i++) {
             int k;
             if (sscanf(r->elem[1]->elem[i]->str, "key:%d", &k) == 1 && k >= 0 && k < 50)
                 seen[k] = 1;
         }
-        plx_reply_free(r);
+        plx_store_reply_free(r);
         if (++calls == 3)
             for (int i = 0; i < 2000; i++) {
                 snprintf(cmd, sizeof(cmd), "DEL gone:%d", i);
@@ -235,21 +235,21 @@ static void test_scan_complete_shrinking(void **state) {
 static void test_scan_options(void **state) {
     t_ok(s, 1, "MSET a1 x a2 x b1 x");
     t_int(s, 1, "RPUSH al x", 1);
-    plx_reply *r = t_run(s, 1, "SCAN 0 COUNT 1000");
+    plx_store_reply *r = t_run(s, 1, "SCAN 0 COUNT 1000");
     assert_string_equal(r->elem[0]->str, "0"); /* one call covers a small table */
     assert_int_equal(r->elem[1]->nelem, 4);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     r = t_run(s, 1, "SCAN 0 MATCH a* COUNT 1000 TYPE string");
     assert_string_equal(r->elem[0]->str, "0");
     assert_int_equal(r->elem[1]->nelem, 2);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     r = t_run(s, 1, "SCAN 0 TYPE list COUNT 1000");
     assert_int_equal(r->elem[1]->nelem, 1);
     assert_string_equal(r->elem[1]->elem[0]->str, "al");
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     r = t_run(s, 1, "SCAN 0 TYPE nosuch COUNT 1000");
     assert_int_equal(r->elem[1]->nelem, 0);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     t_syntax(s, 1, "SCAN 0 COUNT 0");
     t_syntax(s, 1, "SCAN 0 COUNT -1");
     t_notint(s, 1, "SCAN 0 COUNT x");
@@ -259,13 +259,13 @@ static void test_scan_options(void **state) {
     t_err(s, 1, "SCAN 18446744073709551616", PLX_E_COMMAND_ERROR, "ERR invalid cursor");
     /* Any other cursor value is a position: accepted. */
     r = t_run(s, 1, "SCAN 12345");
-    assert_int_equal(r->type, PLX_REPLY_ARRAY);
-    plx_reply_free(r);
+    assert_int_equal(r->type, PLX_STORE_REPLY_ARRAY);
+    plx_store_reply_free(r);
     /* Expired keys are not returned (and are removed). */
     t_int(s, 1, "PEXPIRE a1 5", 1);
     r = t_run(s, 10, "SCAN 0 COUNT 1000");
     assert_int_equal(r->elem[1]->nelem, 3);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     assert_true(t_noted(&notes, "expired a1"));
 }
 

@@ -72,8 +72,8 @@ static void test_smove(void **state) {
 }
 
 /* Checks an array reply: n elements, each a member of {a..e}, distinct when asked. */
-static void check_sample(plx_reply *r, size_t n, int distinct) {
-    assert_int_equal(r->type, PLX_REPLY_ARRAY);
+static void check_sample(plx_store_reply *r, size_t n, int distinct) {
+    assert_int_equal(r->type, PLX_STORE_REPLY_ARRAY);
     assert_int_equal(r->nelem, n);
     for (size_t i = 0; i < r->nelem; i++) {
         assert_int_equal(r->elem[i]->len, 1);
@@ -81,14 +81,14 @@ static void check_sample(plx_reply *r, size_t n, int distinct) {
         for (size_t j = 0; distinct && j < i; j++)
             assert_true(r->elem[i]->str[0] != r->elem[j]->str[0]);
     }
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 }
 
 static void test_srandmember(void **state) {
     t_int(s, 1, "SADD s a b c d e", 5);
-    plx_reply *r = t_run(s, 1, "SRANDMEMBER s");
-    assert_int_equal(r->type, PLX_REPLY_BULK);
-    plx_reply_free(r);
+    plx_store_reply *r = t_run(s, 1, "SRANDMEMBER s");
+    assert_int_equal(r->type, PLX_STORE_REPLY_BULK);
+    plx_store_reply_free(r);
     check_sample(t_run(s, 1, "SRANDMEMBER s 3"), 3, 1);
     check_sample(t_run(s, 1, "SRANDMEMBER s 10"), 5, 1);
     check_sample(t_run(s, 1, "SRANDMEMBER s -10"), 10, 0);
@@ -109,7 +109,7 @@ static void test_srandmember(void **state) {
     for (int i = 0; i < 200; i++) {
         r = t_run(s, 1, "SRANDMEMBER s");
         seen[r->str[0] - 'a'] = 1;
-        plx_reply_free(r);
+        plx_store_reply_free(r);
     }
     for (int i = 0; i < 5; i++)
         assert_true(seen[i]);
@@ -117,12 +117,12 @@ static void test_srandmember(void **state) {
 
 static void test_spop(void **state) {
     t_int(s, 1, "SADD s a b c d e", 5);
-    plx_reply *r = t_run(s, 1, "SPOP s");
-    assert_int_equal(r->type, PLX_REPLY_BULK);
+    plx_store_reply *r = t_run(s, 1, "SPOP s");
+    assert_int_equal(r->type, PLX_STORE_REPLY_BULK);
     char cmd[32];
     snprintf(cmd, sizeof(cmd), "SISMEMBER s %s", r->str);
     t_int(s, 1, cmd, 0);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     check_sample(t_run(s, 1, "SPOP s 2"), 2, 1);
     t_int(s, 1, "SCARD s", 2);
     check_sample(t_run(s, 1, "SPOP s 0"), 0, 1);

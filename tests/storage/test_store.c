@@ -56,15 +56,15 @@ static void test_check(void **state) {
     assert_int_equal(plx_store_check(nul, 2, NULL), PLX_E_UNKNOWN_COMMAND);
     assert_int_equal(plx_store_check(NULL, 0, NULL), PLX_E_UNKNOWN_COMMAND);
 
-    plx_reply *err = NULL;
+    plx_store_reply *err = NULL;
     plx_bytes hset[] = {T_B("HSET"), T_B("h"), T_B("f")};
     assert_int_equal(plx_store_check(hset, 3, &err), PLX_E_WRONG_ARITY);
     assert_non_null(err);
     assert_int_equal(err->code, PLX_E_WRONG_ARITY);
     assert_string_equal(err->str, "ERR wrong number of arguments for 'hset' command");
-    plx_reply_free(err);
+    plx_store_reply_free(err);
     plx_bytes hset4[] = {T_B("hset"), T_B("h"), T_B("f"), T_B("v")};
-    err = (plx_reply *)1;
+    err = (plx_store_reply *)1;
     assert_true(plx_store_check(hset4, 4, &err) > 0);
     assert_null(err);
 }
@@ -131,14 +131,14 @@ static void test_unknown_command_text(void **state) {
     t_err(s, 1, name, PLX_E_UNKNOWN_COMMAND, want);
     /* NUL ends an argument, CR and LF become spaces, invalid UTF-8 becomes U+FFFD. */
     plx_bytes argv[] = {T_B("f\xffo"), T_B("a\0b"), T_B("x\r\ny"), T_B("\xc3\xa9")};
-    plx_reply *r = t_runb(s, 1, 4, argv);
+    plx_store_reply *r = t_runb(s, 1, 4, argv);
     assert_int_equal(r->code, PLX_E_UNKNOWN_COMMAND);
     assert_string_equal(r->str, "ERR unknown command 'f\xef\xbf\xbdo', with args beginning "
                                 "with: 'a' 'x  y' '\xc3\xa9' ");
-    plx_reply_free(r);
-    plx_reply *e = plx_store_exec(s, NULL, 0, 1);
+    plx_store_reply_free(r);
+    plx_store_reply *e = plx_store_exec(s, NULL, 0, 1);
     assert_int_equal(e->code, PLX_E_UNKNOWN_COMMAND);
-    plx_reply_free(e);
+    plx_store_reply_free(e);
     plx_store_free(s);
 }
 

@@ -133,33 +133,33 @@ static void test_append_strlen(void **state) {
 
 static void test_binary_values(void **state) {
     plx_bytes set[] = {T_B("SET"), T_B("k\0ey"), T_B("v\0a\xffl")};
-    plx_reply *r = t_runb(s, 1, 3, set);
-    assert_int_equal(r->type, PLX_REPLY_STATUS);
-    plx_reply_free(r);
+    plx_store_reply *r = t_runb(s, 1, 3, set);
+    assert_int_equal(r->type, PLX_STORE_REPLY_STATUS);
+    plx_store_reply_free(r);
     plx_bytes get[] = {T_B("GET"), T_B("k\0ey")};
     r = t_runb(s, 1, 2, get);
-    assert_int_equal(r->type, PLX_REPLY_BULK);
+    assert_int_equal(r->type, PLX_STORE_REPLY_BULK);
     assert_int_equal(r->len, 5);
     assert_memory_equal(r->str, "v\0a\xffl", 5);
     assert_int_equal(r->str[5], 0); /* NUL after len bytes */
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     plx_bytes get2[] = {T_B("GET"), T_B("k")};
     r = t_runb(s, 1, 2, get2);
-    assert_int_equal(r->type, PLX_REPLY_NIL); /* "k" differs from "k\0ey" */
-    plx_reply_free(r);
+    assert_int_equal(r->type, PLX_STORE_REPLY_NIL); /* "k" differs from "k\0ey" */
+    plx_store_reply_free(r);
     plx_bytes empty[] = {T_B("SET"), T_B(""), T_B("")};
     r = t_runb(s, 1, 3, empty);
-    assert_int_equal(r->type, PLX_REPLY_STATUS);
-    plx_reply_free(r);
+    assert_int_equal(r->type, PLX_STORE_REPLY_STATUS);
+    plx_store_reply_free(r);
     plx_bytes strlen_empty[] = {T_B("STRLEN"), T_B("")};
     r = t_runb(s, 1, 2, strlen_empty);
-    assert_int_equal(r->type, PLX_REPLY_INT);
+    assert_int_equal(r->type, PLX_STORE_REPLY_INT);
     assert_int_equal(r->integer, 0);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     plx_bytes exists[] = {T_B("EXISTS"), T_B("")};
     r = t_runb(s, 1, 2, exists);
     assert_int_equal(r->integer, 1);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 }
 
 static void test_notifications(void **state) {

@@ -131,9 +131,9 @@ static void test_ranges(void **state) {
 static void test_member_order(void **state) {
     plx_bytes add[] = {T_B("ZADD"), T_B("z"), T_B("0"), T_B("a\0"),  T_B("0"), T_B("a"),
                        T_B("0"),    T_B(""),  T_B("0"), T_B("\xff"), T_B("0"), T_B("\0")};
-    plx_reply *r = t_runb(s, 1, 12, add);
+    plx_store_reply *r = t_runb(s, 1, 12, add);
     assert_int_equal(r->integer, 5);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     plx_bytes range[] = {T_B("ZRANGE"), T_B("z"), T_B("0"), T_B("-1")};
     r = t_runb(s, 1, 4, range);
     assert_int_equal(r->nelem, 5);
@@ -144,7 +144,7 @@ static void test_member_order(void **state) {
     assert_string_equal(r->elem[2]->str, "a");
     assert_int_equal(r->elem[3]->len, 2);
     assert_int_equal((unsigned char)r->elem[4]->str[0], 0xff);
-    plx_reply_free(r);
+    plx_store_reply_free(r);
 }
 
 static void test_wrongtype(void **state) {
@@ -198,14 +198,14 @@ static void test_skiplist_model(void **state) {
         snprintf(cmd, sizeof(cmd), "ZRANK z m%04d", order[i]);
         t_int(s, 1, cmd, i);
     }
-    plx_reply *r = t_run(s, 1, "ZRANGE z 0 -1");
+    plx_store_reply *r = t_run(s, 1, "ZRANGE z 0 -1");
     assert_int_equal(r->nelem, n);
     for (int i = 0; i < n; i++) {
         char want[16];
         snprintf(want, sizeof(want), "m%04d", order[i]);
         assert_string_equal(r->elem[i]->str, want);
     }
-    plx_reply_free(r);
+    plx_store_reply_free(r);
     int below = 0;
     for (int i = 0; i < n; i++)
         if (score[order[i]] >= 100 && score[order[i]] < 300) below++;

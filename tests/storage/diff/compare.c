@@ -14,21 +14,21 @@ static int bytes_cmp(const char *a, size_t alen, const char *b, size_t blen) {
 }
 
 /* A total order on replies (for sorting the elements of unordered arrays). */
-static int reply_cmp(const plx_reply *a, const plx_reply *b) {
+static int reply_cmp(const plx_store_reply *a, const plx_store_reply *b) {
     if (a->type != b->type) return a->type < b->type ? -1 : 1;
     switch (a->type) {
-    case PLX_REPLY_NIL:
+    case PLX_STORE_REPLY_NIL:
         return 0;
-    case PLX_REPLY_INT:
+    case PLX_STORE_REPLY_INT:
         return a->integer < b->integer ? -1 : a->integer > b->integer;
-    case PLX_REPLY_ARRAY:
+    case PLX_STORE_REPLY_ARRAY:
         if (a->nelem != b->nelem) return a->nelem < b->nelem ? -1 : 1;
         for (size_t i = 0; i < a->nelem; i++) {
             int c = reply_cmp(a->elem[i], b->elem[i]);
             if (c) return c;
         }
         return 0;
-    case PLX_REPLY_ERROR:
+    case PLX_STORE_REPLY_ERROR:
         if (a->code != b->code) return a->code < b->code ? -1 : 1;
         /* fall through */
     default:
@@ -37,18 +37,18 @@ static int reply_cmp(const plx_reply *a, const plx_reply *b) {
 }
 
 static int cmp_ptr(const void *x, const void *y) {
-    return reply_cmp(*(plx_reply *const *)x, *(plx_reply *const *)y);
+    return reply_cmp(*(plx_store_reply *const *)x, *(plx_store_reply *const *)y);
 }
 
 /* Pairs (elements 2i, 2i+1) ordered by field, then value. */
 static int cmp_pair(const void *x, const void *y) {
-    plx_reply *const *a = x, *const *b = y;
+    plx_store_reply *const *a = x, *const *b = y;
     int c = reply_cmp(a[0], b[0]);
     return c ? c : reply_cmp(a[1], b[1]);
 }
 
-static plx_reply **sorted_copy(const plx_reply *r, int pairs) {
-    plx_reply **v = malloc((r->nelem ? r->nelem : 1) * sizeof(*v));
+static plx_store_reply **sorted_copy(const plx_store_reply *r, int pairs) {
+    plx_store_reply **v = malloc((r->nelem ? r->nelem : 1) * sizeof(*v));
     if (!v) return NULL;
     if (r->nelem) memcpy(v, r->elem, r->nelem * sizeof(*v));
     if (pairs)
@@ -58,13 +58,14 @@ static plx_reply **sorted_copy(const plx_reply *r, int pairs) {
     return v;
 }
 
-int plx_reply_equal(const plx_reply *a, const plx_reply *b, plx_cmp_mode mode) {
+int plx_store_reply_equal(const plx_store_reply *a, const plx_store_reply *b, plx_cmp_mode mode) {
     if (!a || !b) return a == b;
-    if (mode == PLX_CMP_EXACT || a->type != PLX_REPLY_ARRAY || b->type != PLX_REPLY_ARRAY ||
-        a->nelem != b->nelem || (mode == PLX_CMP_PAIRS && a->nelem % 2))
+    if (mode == PLX_CMP_EXACT || a->type != PLX_STORE_REPLY_ARRAY ||
+        b->type != PLX_STORE_REPLY_ARRAY || a->nelem != b->nelem ||
+        (mode == PLX_CMP_PAIRS && a->nelem % 2))
         return reply_cmp(a, b) == 0;
-    plx_reply **x = sorted_copy(a, mode == PLX_CMP_PAIRS);
-    plx_reply **y = sorted_copy(b, mode == PLX_CMP_PAIRS);
+    plx_store_reply **x = sorted_copy(a, mode == PLX_CMP_PAIRS);
+    plx_store_reply **y = sorted_copy(b, mode == PLX_CMP_PAIRS);
     int eq = x && y;
     for (size_t i = 0; eq && i < a->nelem; i++)
         eq = reply_cmp(x[i], y[i]) == 0;
@@ -94,29 +95,29 @@ static void print_bytes(FILE *f, const char *s, size_t len) {
     fputc('"', f);
 }
 
-void plx_reply_print(FILE *f, const plx_reply *r) {
+void plx_store_reply_print(FILE *f, const plx_store_reply *r) {
     if (!r) {
         fputs("(no reply)", f);
         return;
     }
     switch (r->type) {
-    case PLX_REPLY_NIL:
+    case PLX_STORE_REPLY_NIL:
         fputs("(nil)", f);
         break;
-    case PLX_REPLY_INT:
+    case PLX_STORE_REPLY_INT:
         fprintf(f, "(integer) %lld", r->integer);
         break;
-    case PLX_REPLY_STATUS:
+    case PLX_STORE_REPLY_STATUS:
         fprintf(f, "+%s", r->str);
         break;
-    case PLX_REPLY_BULK:
+    case PLX_STORE_REPLY_BULK:
         print_bytes(f, r->str, r->len);
         break;
-    case PLX_REPLY_ERROR:
+    case PLX_STORE_REPLY_ERROR:
         fprintf(f, "(error %d) ", r->code);
         print_bytes(f, r->str, r->len);
         break;
-    case PLX_REPLY_ARRAY:
+    case PLX_STORE_REPLY_ARRAY:
         fputc('[', f);
         for (size_t i = 0; i < r->nelem; i++) {
             if (i) fputs(", ", f);
@@ -124,7 +125,7 @@ void plx_reply_print(FILE *f, const plx_reply *r) {
                 fprintf(f, "...(%zu elements)", r->nelem);
                 break;
             }
-            plx_reply_print(f, r->elem[i]);
+            plx_store_reply_print(f, r->elem[i]);
         }
         fputc(']', f);
         break;

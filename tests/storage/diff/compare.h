@@ -15,8 +15,8 @@ typedef enum plx_cmp_mode {
 } plx_cmp_mode;
 
 /* 1 when a and b are equal under mode (errors: same text and same code). */
-int plx_reply_equal(const plx_reply *a, const plx_reply *b, plx_cmp_mode mode);
+int plx_store_reply_equal(const plx_store_reply *a, const plx_store_reply *b, plx_cmp_mode mode);
 /* Prints a reply on one line in a redis-cli-like notation, bytes escaped as \xHH. */
-void plx_reply_print(FILE *f, const plx_reply *r);
+void plx_store_reply_print(FILE *f, const plx_store_reply *r);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * engine.h - the engines the differential test runs a script against: each turns an argv
- * into a store.h reply tree (plx_reply), so replies of different engines compare directly.
+ * into a store.h reply tree (plx_store_reply), so replies of different engines compare directly.
  */
 #ifndef PLX_DIFF_ENGINE_H
 #define PLX_DIFF_ENGINE_H
@@ -13,7 +13,7 @@
 typedef struct plx_engine {
     const char *name;
     /* Runs one command; returns an owned reply, NULL when the engine failed (I/O, memory). */
-    plx_reply *(*exec)(void *ud, const plx_script_arg *argv, size_t argc);
+    plx_store_reply *(*exec)(void *ud, const plx_script_arg *argv, size_t argc);
     void (*close)(void *ud);
     void *ud;
 } plx_engine;

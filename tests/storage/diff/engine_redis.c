@@ -17,20 +17,20 @@ int plx_error_code_for_text(const char *text) {
     return PLX_E_COMMAND_ERROR;
 }
 
-/* Copies a hiredis reply into a plx_reply tree. NULL on no memory. */
-static plx_reply *convert(const redisReply *rr) {
-    plx_reply *r = calloc(1, sizeof(*r));
+/* Copies a hiredis reply into a plx_store_reply tree. NULL on no memory. */
+static plx_store_reply *convert(const redisReply *rr) {
+    plx_store_reply *r = calloc(1, sizeof(*r));
     if (!r) return NULL;
     switch (rr->type) {
     case REDIS_REPLY_NIL:
-        r->type = PLX_REPLY_NIL;
+        r->type = PLX_STORE_REPLY_NIL;
         return r;
     case REDIS_REPLY_INTEGER:
-        r->type = PLX_REPLY_INT;
+        r->type = PLX_STORE_REPLY_INT;
         r->integer = rr->integer;
         return r;
     case REDIS_REPLY_ARRAY:
-        r->type = PLX_REPLY_ARRAY;
+        r->type = PLX_STORE_REPLY_ARRAY;
         r->elem = calloc(rr->elements ? rr->elements : 1, sizeof(*r->elem));
         if (!r->elem) break;
         for (size_t i = 0; i < rr->elements; i++) {
@@ -42,15 +42,15 @@ static plx_reply *convert(const redisReply *rr) {
     case REDIS_REPLY_STRING:
     case REDIS_REPLY_STATUS:
     case REDIS_REPLY_ERROR:
-        r->type = rr->type == REDIS_REPLY_STRING   ? PLX_REPLY_BULK
-                  : rr->type == REDIS_REPLY_STATUS ? PLX_REPLY_STATUS
-                                                   : PLX_REPLY_ERROR;
+        r->type = rr->type == REDIS_REPLY_STRING   ? PLX_STORE_REPLY_BULK
+                  : rr->type == REDIS_REPLY_STATUS ? PLX_STORE_REPLY_STATUS
+                                                   : PLX_STORE_REPLY_ERROR;
         r->str = malloc(rr->len + 1);
         if (!r->str) break;
         memcpy(r->str, rr->str, rr->len);
         r->str[rr->len] = 0;
         r->len = rr->len;
-        if (r->type == PLX_REPLY_ERROR) r->code = plx_error_code_for_text(r->str);
+        if (r->type == PLX_STORE_REPLY_ERROR) r->code = plx_error_code_for_text(r->str);
         return r;
     default:
         break;
@@ -59,11 +59,11 @@ static plx_reply *convert(const redisReply *rr) {
     return NULL;
 }
 
-static plx_reply *redis_exec(void *ud, const plx_script_arg *argv, size_t argc) {
+static plx_store_reply *redis_exec(void *ud, const plx_script_arg *argv, size_t argc) {
     redisContext *c = ud;
     const char **av = calloc(argc ? argc : 1, sizeof(*av));
     size_t *al = calloc(argc ? argc : 1, sizeof(*al));
-    plx_reply *r = NULL;
+    plx_store_reply *r = NULL;
     if (av && al) {
         for (size_t i = 0; i < argc; i++) {
             av[i] = (const char *)argv[i].data;

@@ -17,7 +17,7 @@ typedef struct server_engine {
     plx_wire *wire;
 } server_engine;
 
-static plx_reply *server_exec(void *ud, const plx_script_arg *argv, size_t argc) {
+static plx_store_reply *server_exec(void *ud, const plx_script_arg *argv, size_t argc) {
     server_engine *s = ud;
     return plx_wire_exec(s->wire, argv, argc);
 }

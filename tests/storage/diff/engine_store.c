@@ -12,7 +12,7 @@ static uint64_t wall_ms(void) {
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static plx_reply *store_exec(void *ud, const plx_script_arg *argv, size_t argc) {
+static plx_store_reply *store_exec(void *ud, const plx_script_arg *argv, size_t argc) {
     plx_bytes *b = calloc(argc ? argc : 1, sizeof(*b));
     if (!b) return NULL;
     for (size_t i = 0; i < argc; i++) {
@@ -22,7 +22,7 @@ static plx_reply *store_exec(void *ud, const plx_script_arg *argv, size_t argc) 
     plx_store *s = ud;
     uint64_t now = wall_ms();
     plx_store_expire(s, now, 100);
-    plx_reply *r = plx_store_exec(s, b, argc, now);
+    plx_store_reply *r = plx_store_exec(s, b, argc, now);
     free(b);
     return r;
 }

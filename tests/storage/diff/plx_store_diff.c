@@ -45,9 +45,10 @@ static plx_cmp_mode mode_for(const plx_script_line *l) {
     return name_is(l, "hgetall") ? PLX_CMP_PAIRS : PLX_CMP_EXACT;
 }
 
-static int ttl_close(const plx_script_line *l, const plx_reply *a, const plx_reply *b) {
+static int ttl_close(const plx_script_line *l, const plx_store_reply *a, const plx_store_reply *b) {
     long long tol = name_is(l, "ttl") ? 1 : name_is(l, "pttl") ? 250 : -1;
-    if (tol < 0 || !a || !b || a->type != PLX_REPLY_INT || b->type != PLX_REPLY_INT) return 0;
+    if (tol < 0 || !a || !b || a->type != PLX_STORE_REPLY_INT || b->type != PLX_STORE_REPLY_INT)
+        return 0;
     if (a->integer < 0 || b->integer < 0) return a->integer == b->integer;
     long long d = a->integer - b->integer;
     return d >= -tol && d <= tol;
@@ -57,26 +58,26 @@ static int ttl_close(const plx_script_line *l, const plx_reply *a, const plx_rep
 
 /* Runs a SCAN from cursor 0 to the end; returns an array of the distinct keys, or the first
  * reply that is not a well-formed SCAN reply (an error). */
-static plx_reply *scan_all(plx_engine *e, const plx_script_line *l) {
+static plx_store_reply *scan_all(plx_engine *e, const plx_script_line *l) {
     plx_script_arg *argv = malloc(l->argc * sizeof(*argv));
-    plx_reply *all = calloc(1, sizeof(*all));
+    plx_store_reply *all = calloc(1, sizeof(*all));
     if (!argv || !all) goto fail;
-    all->type = PLX_REPLY_ARRAY;
+    all->type = PLX_STORE_REPLY_ARRAY;
     memcpy(argv, l->argv, l->argc * sizeof(*argv));
     char cursor[32] = "0";
     for (int calls = 0; calls < SCAN_MAX_CALLS; calls++) {
         argv[1].data = (uint8_t *)cursor;
         argv[1].len = strlen(cursor);
-        plx_reply *r = e->exec(e->ud, argv, l->argc);
-        if (!r || r->type != PLX_REPLY_ARRAY || r->nelem != 2 ||
-            r->elem[0]->type != PLX_REPLY_BULK || r->elem[0]->len >= sizeof(cursor) ||
-            r->elem[1]->type != PLX_REPLY_ARRAY) {
+        plx_store_reply *r = e->exec(e->ud, argv, l->argc);
+        if (!r || r->type != PLX_STORE_REPLY_ARRAY || r->nelem != 2 ||
+            r->elem[0]->type != PLX_STORE_REPLY_BULK || r->elem[0]->len >= sizeof(cursor) ||
+            r->elem[1]->type != PLX_STORE_REPLY_ARRAY) {
             free(argv);
             plx_diff_reply_free(all);
             return r;
         }
-        plx_reply *keys = r->elem[1];
-        plx_reply **n = realloc(all->elem, (all->nelem + keys->nelem + 1) * sizeof(*n));
+        plx_store_reply *keys = r->elem[1];
+        plx_store_reply **n = realloc(all->elem, (all->nelem + keys->nelem + 1) * sizeof(*n));
         if (!n) {
             plx_diff_reply_free(r);
             goto fail;
@@ -85,7 +86,7 @@ static plx_reply *scan_all(plx_engine *e, const plx_script_line *l) {
         for (size_t i = 0; i < keys->nelem; i++) {
             size_t j;
             for (j = 0; j < all->nelem; j++)
-                if (plx_reply_equal(all->elem[j], keys->elem[i], PLX_CMP_EXACT)) break;
+                if (plx_store_reply_equal(all->elem[j], keys->elem[i], PLX_CMP_EXACT)) break;
             if (j == all->nelem) {
                 all->elem[all->nelem++] = keys->elem[i];
                 keys->elem[i] = NULL;
@@ -110,30 +111,30 @@ fail:
 
 /* ---------------------------------------------------------------- SRANDMEMBER, SPOP */
 
-static int is_member(const plx_reply *set, const plx_reply *x) {
-    if (!set || set->type != PLX_REPLY_ARRAY || x->type != PLX_REPLY_BULK) return 0;
+static int is_member(const plx_store_reply *set, const plx_store_reply *x) {
+    if (!set || set->type != PLX_STORE_REPLY_ARRAY || x->type != PLX_STORE_REPLY_BULK) return 0;
     for (size_t i = 0; i < set->nelem; i++)
-        if (plx_reply_equal(set->elem[i], x, PLX_CMP_EXACT)) return 1;
+        if (plx_store_reply_equal(set->elem[i], x, PLX_CMP_EXACT)) return 1;
     return 0;
 }
 
 /* A random reply r is plausible against the members the set had before the command. */
-static int random_ok(const plx_reply *r, const plx_reply *members, int distinct) {
-    if (r->type == PLX_REPLY_BULK) return is_member(members, r);
-    if (r->type != PLX_REPLY_ARRAY) return 1;
+static int random_ok(const plx_store_reply *r, const plx_store_reply *members, int distinct) {
+    if (r->type == PLX_STORE_REPLY_BULK) return is_member(members, r);
+    if (r->type != PLX_STORE_REPLY_ARRAY) return 1;
     for (size_t i = 0; i < r->nelem; i++) {
         if (!is_member(members, r->elem[i])) return 0;
         for (size_t j = 0; distinct && j < i; j++)
-            if (plx_reply_equal(r->elem[i], r->elem[j], PLX_CMP_EXACT)) return 0;
+            if (plx_store_reply_equal(r->elem[i], r->elem[j], PLX_CMP_EXACT)) return 0;
     }
     return 1;
 }
 
-static int random_equal(const plx_reply *a, const plx_reply *b) {
+static int random_equal(const plx_store_reply *a, const plx_store_reply *b) {
     if (!a || !b || a->type != b->type) return 0;
-    if (a->type == PLX_REPLY_BULK) return 1;
-    if (a->type == PLX_REPLY_ARRAY) return a->nelem == b->nelem;
-    return plx_reply_equal(a, b, PLX_CMP_EXACT);
+    if (a->type == PLX_STORE_REPLY_BULK) return 1;
+    if (a->type == PLX_STORE_REPLY_ARRAY) return a->nelem == b->nelem;
+    return plx_store_reply_equal(a, b, PLX_CMP_EXACT);
 }
 
 /* ---------------------------------------------------------------- main */
@@ -143,26 +144,26 @@ static void sleep_ms(int ms) {
     nanosleep(&ts, NULL);
 }
 
-static void report(const plx_script_line *l, const plx_reply *a, const plx_reply *b,
+static void report(const plx_script_line *l, const plx_store_reply *a, const plx_store_reply *b,
                    const char *why, const char *plexus) {
     printf("MISMATCH line %zu: %s%s\n  redis: ", l->lineno, l->text, why);
-    plx_reply_print(stdout, a);
+    plx_store_reply_print(stdout, a);
     printf("\n  %s: ", plexus);
-    plx_reply_print(stdout, b);
+    plx_store_reply_print(stdout, b);
     printf("\n");
 }
 
 /* A line outside the Plexus subset (@expect): only the Plexus engine runs it, and it must
  * answer with exactly the expected error. */
 static int run_expect(plx_engine *st, const plx_script_line *l) {
-    plx_reply *b = st->exec(st->ud, l->argv, l->argc);
+    plx_store_reply *b = st->exec(st->ud, l->argv, l->argc);
     const char *want = (const char *)l->expect.data;
-    int ok = b && b->type == PLX_REPLY_ERROR && b->len == l->expect.len &&
+    int ok = b && b->type == PLX_STORE_REPLY_ERROR && b->len == l->expect.len &&
              memcmp(b->str, want, b->len) == 0 && b->code == plx_error_code_for_text(want);
     if (!ok) {
         printf("MISMATCH line %zu: %s\n  expected: (error %d) %s\n  %s: ", l->lineno, l->text,
                plx_error_code_for_text(want), want, st->name);
-        plx_reply_print(stdout, b);
+        plx_store_reply_print(stdout, b);
         printf("\n");
     }
     plx_diff_reply_free(b);
@@ -172,28 +173,28 @@ static int run_expect(plx_engine *st, const plx_script_line *l) {
 /* Runs one line on both engines; 1 when the replies agree, 0 when not, -1 when an engine
  * gave no reply at all (connection lost, timeout, no memory). */
 static int run_line(plx_engine *ra, plx_engine *st, const plx_script_line *l) {
-    plx_reply *a = NULL, *b = NULL;
+    plx_store_reply *a = NULL, *b = NULL;
     int ok;
     const char *why = "";
     if (l->expect.data) return run_expect(st, l);
     if (name_is(l, "scan") && l->argc >= 2 && l->argv[1].len == 1 && l->argv[1].data[0] == '0') {
         a = scan_all(ra, l);
         b = scan_all(st, l);
-        ok = plx_reply_equal(a, b, PLX_CMP_UNORDERED);
+        ok = plx_store_reply_equal(a, b, PLX_CMP_UNORDERED);
         why = " (full iteration, union of keys)";
     } else if (name_is(l, "scan") && l->argc >= 2) {
         /* Cursors are engine-specific positions: compare errors, else only the shape. */
         a = ra->exec(ra->ud, l->argv, l->argc);
         b = st->exec(st->ud, l->argv, l->argc);
         ok = a && b &&
-             (a->type == PLX_REPLY_ERROR || b->type == PLX_REPLY_ERROR
-                  ? plx_reply_equal(a, b, PLX_CMP_EXACT)
-                  : a->type == b->type && a->type == PLX_REPLY_ARRAY && a->nelem == 2 &&
+             (a->type == PLX_STORE_REPLY_ERROR || b->type == PLX_STORE_REPLY_ERROR
+                  ? plx_store_reply_equal(a, b, PLX_CMP_EXACT)
+                  : a->type == b->type && a->type == PLX_STORE_REPLY_ARRAY && a->nelem == 2 &&
                         b->nelem == 2);
         why = " (non-zero cursor: errors or reply shape)";
     } else if ((name_is(l, "srandmember") || name_is(l, "spop")) && l->argc >= 2) {
         plx_script_arg sm[2] = {{(uint8_t *)"SMEMBERS", 8}, l->argv[1]};
-        plx_reply *ma = ra->exec(ra->ud, sm, 2), *mb = st->exec(st->ud, sm, 2);
+        plx_store_reply *ma = ra->exec(ra->ud, sm, 2), *mb = st->exec(st->ud, sm, 2);
         a = ra->exec(ra->ud, l->argv, l->argc);
         b = st->exec(st->ud, l->argv, l->argc);
         int distinct = name_is(l, "spop") || l->argc < 3 || l->argv[2].data[0] != '-';
@@ -204,7 +205,7 @@ static int run_line(plx_engine *ra, plx_engine *st, const plx_script_line *l) {
     } else {
         a = ra->exec(ra->ud, l->argv, l->argc);
         b = st->exec(st->ud, l->argv, l->argc);
-        ok = plx_reply_equal(a, b, mode_for(l)) || ttl_close(l, a, b);
+        ok = plx_store_reply_equal(a, b, mode_for(l)) || ttl_close(l, a, b);
     }
     if (!a || !b) ok = -1; /* an engine failed: the run cannot go on */
     if (ok != 1) report(l, a, b, why, st->name);

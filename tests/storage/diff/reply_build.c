@@ -9,7 +9,7 @@
 #include "store.h"
 
 void plx_diff_reply_free(void *p) {
-    plx_reply *r = p;
+    plx_store_reply *r = p;
     if (!r) return;
     for (size_t i = 0; i < r->nelem; i++)
         plx_diff_reply_free(r->elem[i]);
@@ -18,26 +18,26 @@ void plx_diff_reply_free(void *p) {
     free(r);
 }
 
-static plx_reply *reply_new(plx_reply_type t) {
-    plx_reply *r = calloc(1, sizeof(*r));
+static plx_store_reply *reply_new(plx_store_reply_type t) {
+    plx_store_reply *r = calloc(1, sizeof(*r));
     if (r) r->type = t;
     return r;
 }
 
 void *plx_diff_nil(void) {
-    return reply_new(PLX_REPLY_NIL);
+    return reply_new(PLX_STORE_REPLY_NIL);
 }
 
 void *plx_diff_int(long long v) {
-    plx_reply *r = reply_new(PLX_REPLY_INT);
+    plx_store_reply *r = reply_new(PLX_STORE_REPLY_INT);
     if (r) r->integer = v;
     return r;
 }
 
 void *plx_diff_text_reply(plx_diff_text kind, const void *data, size_t len, int code) {
-    plx_reply *r = reply_new(kind == PLX_DIFF_STATUS ? PLX_REPLY_STATUS
-                             : kind == PLX_DIFF_BULK ? PLX_REPLY_BULK
-                                                     : PLX_REPLY_ERROR);
+    plx_store_reply *r = reply_new(kind == PLX_DIFF_STATUS ? PLX_STORE_REPLY_STATUS
+                                   : kind == PLX_DIFF_BULK ? PLX_STORE_REPLY_BULK
+                                                           : PLX_STORE_REPLY_ERROR);
     if (!r) return NULL;
     if (!(r->str = malloc(len + 1))) {
         free(r);
@@ -51,7 +51,7 @@ void *plx_diff_text_reply(plx_diff_text kind, const void *data, size_t len, int 
 }
 
 void *plx_diff_array(size_t n) {
-    plx_reply *r = reply_new(PLX_REPLY_ARRAY);
+    plx_store_reply *r = reply_new(PLX_STORE_REPLY_ARRAY);
     if (!r) return NULL;
     if (!(r->elem = calloc(n ? n : 1, sizeof(*r->elem)))) {
         free(r);
@@ -62,8 +62,8 @@ void *plx_diff_array(size_t n) {
 }
 
 int plx_diff_array_set(void *arr, size_t i, void *elem) {
-    plx_reply *a = arr;
-    if (!a || a->type != PLX_REPLY_ARRAY || i >= a->nelem) {
+    plx_store_reply *a = arr;
+    if (!a || a->type != PLX_STORE_REPLY_ARRAY || i >= a->nelem) {
         plx_diff_reply_free(elem);
         return -1;
     }

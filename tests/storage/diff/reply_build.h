@@ -1,8 +1,7 @@
 /*
  * reply_build.h - building and freeing the differential test's comparison form (store.h's
- * plx_reply tree) from a translation unit that cannot include store.h: libplexus-client's
- * plexus/client.h defines a plx_reply of its own, so such code handles the comparison form
- * as an opaque void pointer.
+ * plx_store_reply tree) from the wire client's translation unit, which speaks only
+ * libplexus-client's API and handles the comparison form as an opaque void pointer.
  */
 #ifndef PLX_DIFF_REPLY_BUILD_H
 #define PLX_DIFF_REPLY_BUILD_H
@@ -22,9 +21,7 @@ void *plx_diff_array(size_t n);
 /* Stores elem (owned) in slot i of arr. 0, or -1 (i out of range: elem is freed). */
 int plx_diff_array_set(void *arr, size_t i, void *elem);
 
-/* Frees a comparison-form reply and everything under it (the diff's own free: a program
- * that links libplexus-client and not plexus-storage has another plx_reply_free). NULL is a
- * no-op. */
+/* Frees a comparison-form reply and everything under it. NULL is a no-op. */
 void plx_diff_reply_free(void *r);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * wire_client.h - storage commands over the wire: a libplexus-client connection to a
  * plexus-server whose replies come back in the differential test's comparison form
- * (store.h's plx_reply, handed out as void pointers: see reply_build.h).
+ * (store.h's plx_store_reply, handed out as void pointers: see reply_build.h).
  */
 #ifndef PLX_DIFF_WIRE_CLIENT_H
 #define PLX_DIFF_WIRE_CLIENT_H
