@@ -8,7 +8,8 @@
  * history on), then ops. An op byte names a client slot (op >> 5) and an action
  * (op & 31, see the switch in run_op); actions take their arguments from the next bytes.
  * Messages the harness builds are validated as the transport would (plx_msg_validate, c2s);
- * one that fails goes to plx_hub_codec_error instead, as the transport does.
+ * one that fails goes to plx_hub_codec_error instead, as the transport does. A raw JSON text
+ * whose body the codec would not decode (invalid UTF-8, ...) is dropped: the hub never sees it.
  *
  * Invariants, observed only through the hub's io callbacks (hub.h has no introspection of
  * pending calls):
@@ -479,6 +480,20 @@ static uint64_t request_deadline(const harness *h, const char *t, const cJSON *j
     return h->now + (timeout > MAX_TIMEOUT ? MAX_TIMEOUT : timeout);
 }
 
+/* 1 when the transport's codec would hand json with natt attachments to the hub: its body
+ * decodes again (cJSON accepts what the codec refuses, e.g. invalid UTF-8 in a member name,
+ * which the transport answers as a codec error and never delivers). */
+static int transport_decodes(const cJSON *json, const plx_bytes *att, size_t natt) {
+    uint8_t *body = NULL;
+    size_t len = 0;
+    plx_msg m;
+    int ok = plx_body_encode(NULL, json, att, natt, &body, &len) == 0 &&
+             plx_body_decode(NULL, (plx_bytes){body, len}, &m) == 0;
+    if (ok) plx_msg_clear(&m);
+    free(body);
+    return ok;
+}
+
 /* A raw JSON text from the input. A numeric id is replaced by a fresh one, and the request is
  * tracked like the harness's own: a valid request by its type; one the catalogue refuses gets
  * reply{id, error} at once (SPEC.md ERR-3) unless it is a reply or an error. */
@@ -487,7 +502,7 @@ static void do_raw(harness *h, slot *sl, plx_cursor *in) {
     size_t n = plx_take_bytes(in, plx_take_u8(in), &p);
     cJSON *j = cJSON_ParseWithLength((const char *)p, n);
     if (!j) return;
-    if (!cJSON_IsObject(j)) {
+    if (!cJSON_IsObject(j) || !transport_decodes(j, &one_att, 1)) {
         cJSON_Delete(j);
         return;
     }
