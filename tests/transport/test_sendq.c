@@ -440,7 +440,7 @@ static void test_batch_stops_when_full(void **state) {
     n = plx_sendq_batch(q, buf, sizeof(buf), 1000, 0);
     assert_int_equal(n, 80); /* two whole frames; a third would not fit */
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(buf[40 * i + 3], 36);         /* the stream prefix is copied as it is */
+        assert_int_equal(buf[40 * i + 3], 36);        /* the stream prefix is copied as it is */
         assert_int_equal(buf[40 * i + 4 + 7], i + 1); /* msg_id's low byte */
     }
     assert_int_equal(plx_sendq_bytes(q), 3 * 40);
